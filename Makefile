@@ -1,0 +1,37 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+# Both bootstrap .venv (torch's CPU build first, then the project) and reuse it afterwards.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.careerbot-installed
+# Set TORCH_INDEX_URL to PyTorch's CPU wheel index on a machine whose pip would otherwise fetch a CUDA build.
+TORCH_INDEX_URL ?=
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: run test install lint index bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH_SPEC) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/careerbot run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot knowledge adapters tests benchmarks
+
+index: $(STAMP)
+	$(BIN)/careerbot index build
+
+bench: $(STAMP)
+	$(BIN)/careerbot bench
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,105 @@
+"""The store interface every state backend implements.
+
+Why one interface: the brain, the quiz engine and the adapters all need durable state (quiz
+progress, conversation memory, which platform events were already handled, rate-limit counters,
+feedback), and an admin picks the backend with `CAREERBOT_DATABASE_URL` alone. Methods are
+synchronous and short (single statements or small transactions); callers on an event loop may
+call them directly, since each completes in well under a millisecond on SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["AnswerRecord", "Store", "Turn"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation, for context in follow-ups."""
+
+    role: str  # "user" or "assistant"
+    text: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """An answer the bot gave, kept so feedback and "share to channel" can refer to it by id."""
+
+    answer_id: str
+    user_key: str
+    conversation_key: str
+    question: str
+    text: str
+    sources: list[dict[str, str]]
+    created_at: float
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Durable state. Every method is safe to call from several threads and several processes."""
+
+    # --- platform event deduplication -------------------------------------------------------
+    def claim_event(self, key: str, *, lease_seconds: float = 120.0) -> bool:
+        """Return True if the caller should process the event `key` now.
+
+        True the first time a key is seen, and again if an earlier claim was never completed and
+        its lease expired (the process died mid-answer: the retry must not be lost). False while
+        another claim is live or after `complete_event`.
+        """
+        ...
+
+    def complete_event(self, key: str) -> None:
+        """Mark the event handled so every later delivery is ignored."""
+        ...
+
+    # --- conversation memory ----------------------------------------------------------------
+    def append_turn(self, conversation_key: str, user_key: str, role: str, text: str) -> None: ...
+
+    def recent_turns(self, conversation_key: str, limit: int = 10) -> list[Turn]:
+        """The last `limit` turns, oldest first."""
+        ...
+
+    # --- answers and feedback ---------------------------------------------------------------
+    def save_answer(self, record: AnswerRecord) -> None: ...
+
+    def get_answer(self, answer_id: str) -> AnswerRecord | None: ...
+
+    def record_feedback(self, answer_id: str, user_key: str, helpful: bool) -> None:
+        """Store a helpful / not-helpful vote; a second vote by the same user replaces the first."""
+        ...
+
+    def feedback_counts(self, answer_id: str) -> tuple[int, int]:
+        """(helpful, not helpful) votes for an answer."""
+        ...
+
+    # --- rate limiting ----------------------------------------------------------------------
+    def hit_rate_limit(self, key: str, *, limit: int, window_seconds: float) -> bool:
+        """Count one hit for `key`; return True while the count in the current window is <= limit."""
+        ...
+
+    # --- quiz sessions (the quiz engine owns the payload's shape) ----------------------------
+    def load_quiz(self, user_key: str) -> dict[str, Any] | None: ...
+
+    def save_quiz(self, user_key: str, state: dict[str, Any], *, expected_version: int | None = None) -> bool:
+        """Save quiz state; with `expected_version`, only if the stored version still matches.
+
+        Returns False when another writer got there first (a double button press), so the quiz
+        engine can answer "already recorded" instead of corrupting the session.
+        """
+        ...
+
+    def delete_quiz(self, user_key: str) -> None: ...
+
+    def save_quiz_result(self, user_key: str, result: dict[str, Any]) -> None: ...
+
+    def latest_quiz_result(self, user_key: str) -> dict[str, Any] | None: ...
+
+    # --- privacy ----------------------------------------------------------------------------
+    def forget_user(self, user_key: str) -> int:
+        """Delete everything held about a user; return how many rows went."""
+        ...
+
+    def close(self) -> None: ...
