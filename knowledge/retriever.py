@@ -1,0 +1,89 @@
+"""Hybrid retrieval: FAISS (meaning) and BM25 (exact words) fused by reciprocal rank fusion.
+
+Why both: dense vectors find paraphrases ("is it like building a car?") but blur names and figures
+("Jean Lee", "100ms", "$700,000"); BM25 is the reverse. RRF combines ranks rather than raw scores,
+so the two scales never need calibrating against each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from knowledge.chunking import Chunk
+from knowledge.index import KnowledgeIndex
+from knowledge.text import tokenize
+
+__all__ = ["HybridRetriever", "Passage"]
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its fused score and the ranks that produced it."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None
+    keyword_rank: int | None
+    similarity: float
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+
+class HybridRetriever:
+    """Search a `KnowledgeIndex`; thread-safe for concurrent readers."""
+
+    def __init__(self, index: KnowledgeIndex, *, fetch_k: int = 40, dense_weight: float = 1.0) -> None:
+        self._index = index
+        self._chunks = index.chunks
+        self._faiss = index.store.index
+        self._bm25 = BM25Okapi([tokenize(c.text) for c in self._chunks])
+        self._fetch_k = min(fetch_k, len(self._chunks))
+        self._dense_weight = dense_weight
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self._chunks
+
+    def embed(self, query: str) -> np.ndarray:
+        return np.asarray([self._index.embeddings.embed_query(query)], dtype="float32")
+
+    def search(self, query: str, k: int = 5, *, vector: np.ndarray | None = None) -> list[Passage]:
+        """Top-k passages for `query`; `vector` lets a caller reuse an embedding it already has."""
+        if not query.strip() or not self._chunks:
+            return []
+        qvec = self.embed(query) if vector is None else vector.reshape(1, -1).astype("float32")
+        sims, ids = self._faiss.search(qvec, self._fetch_k)
+        dense = [(int(i), float(s)) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0]
+        dense_rank = {i: r for r, (i, _) in enumerate(dense)}
+        similarity = dict(dense)
+
+        tokens = tokenize(query)
+        keyword_rank: dict[int, int] = {}
+        if tokens:
+            scores = self._bm25.get_scores(tokens)
+            order = np.argsort(-scores)[: self._fetch_k]
+            keyword_rank = {int(i): r for r, i in enumerate(order) if scores[i] > 0}
+
+        fused: dict[int, float] = {}
+        for i, r in dense_rank.items():
+            fused[i] = fused.get(i, 0.0) + self._dense_weight / (RRF_K + r + 1)
+        for i, r in keyword_rank.items():
+            fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r + 1)
+        best = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        return [
+            Passage(
+                chunk=self._chunks[i],
+                score=score,
+                dense_rank=dense_rank.get(i),
+                keyword_rank=keyword_rank.get(i),
+                similarity=similarity.get(i, 0.0),
+            )
+            for i, score in best
+        ]

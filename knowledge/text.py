@@ -1,0 +1,42 @@
+"""Tokenising for keyword search: lowercase words, stop words dropped, a light suffix stemmer.
+
+The stemmer is deliberately small (plural, -ing, -ed, -ly) so "engineers", "engineering"
+and "engineer" meet, and a question written with other word forms than the article still matches.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["stem", "tokenize"]
+
+_WORD = re.compile(r"[a-z0-9]+(?:[%$][a-z0-9]*)?|\$[0-9][0-9,.]*[km]?")
+
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most
+    my myself no nor not of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves s t don i'm ive i've im get got also really much many like want""".split()
+)
+
+
+def stem(word: str) -> str:
+    if len(word) <= 3 or any(c.isdigit() for c in word):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Words for BM25: numbers are kept whole ("100ms", "80%", "700,000" -> "700000")."""
+    lowered = text.lower().replace(",000", "000")
+    return [stem(w) for w in _WORD.findall(lowered) if w not in STOP_WORDS]

@@ -1,0 +1,27 @@
+"""Missing Slack settings fail with one line naming the variable, before anything connects."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.slack import build_slack_app, run_slack
+from bot.config import ConfigError, Settings
+
+
+@pytest.mark.parametrize(
+    ("settings", "http_port", "variable"),
+    [
+        (Settings(), None, "SLACK_BOT_TOKEN"),
+        (Settings(slack_bot_token="xoxb-1"), None, "SLACK_APP_TOKEN"),
+        (Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1"), 8080, "SLACK_SIGNING_SECRET"),
+    ],
+)
+async def test_missing_variable_is_named(settings, http_port, variable, store, brain):
+    with pytest.raises(ConfigError) as err:
+        await run_slack(settings, brain, store, http_port=http_port)
+    assert variable in str(err.value) and "\n" not in str(err.value)
+
+
+def test_build_needs_a_bot_token(store, brain):
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
+        build_slack_app(Settings(), brain, store)

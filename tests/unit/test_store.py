@@ -1,0 +1,336 @@
+"""One behavioural suite for every store backend: SQLite always, PostgreSQL when reachable."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from bot.store import AnswerRecord, Store, open_store
+from bot.store.migrations import MIGRATIONS, latest_version
+from bot.store.sql import SqlStore
+from bot.store.sqlite import SqliteStore
+
+PG_URL = os.environ.get("CAREERBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@cache
+def postgres_unreachable() -> str | None:
+    """Why PostgreSQL tests must skip, or None when the server answers."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        psycopg.connect(PG_URL, connect_timeout=2).close()
+    except Exception as exc:
+        return f"PostgreSQL unreachable at CAREERBOT_TEST_POSTGRES_URL ({PG_URL.split('@')[-1]}): {exc}"
+    return None
+
+
+def unique_schema() -> str:
+    return f"cbtest_{uuid.uuid4().hex[:12]}"
+
+
+class Backend:
+    """Opens (and reopens) stores of one backend on the same database."""
+
+    def __init__(self, kind: str, tmp_path: Path) -> None:
+        self.kind = kind
+        self.path = tmp_path / "store.sqlite3"
+        self.schema = unique_schema()
+        self.opened: list[SqlStore] = []
+
+    def open(self) -> SqlStore:
+        if self.kind == "sqlite":
+            store: SqlStore = SqliteStore(self.path)
+        else:
+            from bot.store.postgres import PostgresStore
+
+            store = PostgresStore(PG_URL, schema=self.schema)
+        self.opened.append(store)
+        return store
+
+    def cleanup(self) -> None:
+        for store in self.opened:
+            store.close()
+        if self.kind == "postgres":
+            from bot.store.postgres import PostgresStore
+
+            PostgresStore(PG_URL, schema=self.schema).drop_schema()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if request.param == "postgres" and (reason := postgres_unreachable()):
+        pytest.skip(reason)
+    b = Backend(request.param, tmp_path)
+    yield b
+    b.cleanup()
+
+
+@pytest.fixture
+def store(backend: Backend) -> SqlStore:
+    return backend.open()
+
+
+def test_implements_protocol(store: SqlStore) -> None:
+    assert isinstance(store, Store)
+
+
+# --- events ---------------------------------------------------------------------------------
+def test_claim_once_then_refused_until_completed(store: SqlStore) -> None:
+    assert store.claim_event("slack:evt1") is True
+    assert store.claim_event("slack:evt1") is False
+    store.complete_event("slack:evt1")
+    assert store.claim_event("slack:evt1", lease_seconds=0) is False
+    assert store.claim_event("slack:evt2") is True
+
+
+def test_expired_lease_can_be_reclaimed(store: SqlStore) -> None:
+    assert store.claim_event("k", lease_seconds=0) is True
+    # The first claimant died without completing: the retry must be processed.
+    assert store.claim_event("k", lease_seconds=60) is True
+    assert store.claim_event("k") is False
+
+
+def test_complete_without_claim_blocks_later_claims(store: SqlStore) -> None:
+    store.complete_event("never-claimed")
+    assert store.claim_event("never-claimed") is False
+
+
+def test_threads_racing_for_one_event_have_one_winner(store: SqlStore) -> None:
+    barrier = threading.Barrier(12)
+    wins: list[bool] = []
+
+    def claim() -> None:
+        barrier.wait()
+        wins.append(store.claim_event("contested"))
+
+    threads = [threading.Thread(target=claim) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(wins) == [False] * 11 + [True]
+
+
+def test_purge_events_drops_old_keys(store: SqlStore) -> None:
+    store.claim_event("old")
+    assert store.purge_events(older_than_seconds=-1) == 1
+    assert store.claim_event("old") is True
+
+
+# --- turns ----------------------------------------------------------------------------------
+def test_recent_turns_are_the_last_n_oldest_first(store: SqlStore) -> None:
+    for i in range(15):
+        store.append_turn("conv-a", "slack:U1", "user" if i % 2 == 0 else "assistant", f"m{i}")
+    store.append_turn("conv-b", "slack:U2", "user", "other")
+    turns = store.recent_turns("conv-a", limit=10)
+    assert [t.text for t in turns] == [f"m{i}" for i in range(5, 15)]
+    assert turns[0].role == "assistant" and turns[-1].role == "user"
+    assert turns[0].created_at <= turns[-1].created_at <= time.time()
+    assert [t.text for t in store.recent_turns("conv-b")] == ["other"]
+    assert store.recent_turns("nobody") == []
+
+
+# --- answers and feedback -------------------------------------------------------------------
+def _answer(answer_id: str, user_key: str = "slack:U1") -> AnswerRecord:
+    return AnswerRecord(
+        answer_id=answer_id,
+        user_key=user_key,
+        conversation_key="slack:T1:C1:user:U1",
+        question="AI or ML?",
+        text="It depends — **ünïcode** and 'quotes' survive.",
+        sources=[{"title": "Roles", "url": "https://example.org/roles", "snippet": "..."}],
+        created_at=123.5,
+    )
+
+
+def test_answer_round_trip(store: SqlStore) -> None:
+    store.save_answer(_answer("a1"))
+    assert store.get_answer("a1") == _answer("a1")
+    assert store.get_answer("missing") is None
+
+
+def test_feedback_second_vote_replaces_first(store: SqlStore) -> None:
+    store.save_answer(_answer("a1"))
+    store.record_feedback("a1", "slack:U1", True)
+    store.record_feedback("a1", "slack:U2", True)
+    store.record_feedback("a1", "slack:U3", False)
+    assert store.feedback_counts("a1") == (2, 1)
+    store.record_feedback("a1", "slack:U1", False)
+    assert store.feedback_counts("a1") == (1, 2)
+    assert store.feedback_counts("nothing") == (0, 0)
+
+
+# --- rate limits ----------------------------------------------------------------------------
+def test_rate_limit_fixed_window(store: SqlStore) -> None:
+    hits = [store.hit_rate_limit("msg:slack:U1", limit=3, window_seconds=3600) for _ in range(5)]
+    assert hits == [True, True, True, False, False]
+    assert store.hit_rate_limit("msg:slack:U2", limit=3, window_seconds=3600) is True
+
+
+def test_rate_limit_resets_in_next_window(store: SqlStore) -> None:
+    assert store.hit_rate_limit("k", limit=1, window_seconds=0.1) is True
+    assert store.hit_rate_limit("k", limit=1, window_seconds=0.1) is False
+    time.sleep(0.11)
+    assert store.hit_rate_limit("k", limit=1, window_seconds=0.1) is True
+
+
+# --- quiz -----------------------------------------------------------------------------------
+def test_quiz_optimistic_concurrency(store: SqlStore) -> None:
+    assert store.load_quiz("slack:U1") is None
+    assert store.save_quiz("slack:U1", {"index": 0}, expected_version=0) is True
+    # A second "start" racing the first loses instead of overwriting.
+    assert store.save_quiz("slack:U1", {"index": 9}, expected_version=0) is False
+    state = store.load_quiz("slack:U1")
+    assert state == {"index": 0, "version": 1}
+    assert store.save_quiz("slack:U1", {"index": 1}, expected_version=1) is True
+    # The same button pressed twice: the second write carries the old version and loses.
+    assert store.save_quiz("slack:U1", {"index": 2}, expected_version=1) is False
+    assert store.load_quiz("slack:U1") == {"index": 1, "version": 2}
+    assert store.save_quiz("slack:U1", {"index": 5}) is True  # unconditional
+    assert store.load_quiz("slack:U1") == {"index": 5, "version": 3}
+
+
+def test_deleted_quiz_is_not_resurrected_by_a_stale_write(store: SqlStore) -> None:
+    store.save_quiz("slack:U1", {"index": 0}, expected_version=0)
+    store.delete_quiz("slack:U1")
+    assert store.save_quiz("slack:U1", {"index": 1}, expected_version=1) is False
+    assert store.load_quiz("slack:U1") is None
+
+
+def test_quiz_results_latest_wins(store: SqlStore) -> None:
+    assert store.latest_quiz_result("slack:U1") is None
+    store.save_quiz_result("slack:U1", {"label": "ml_engineer"})
+    store.save_quiz_result("slack:U1", {"label": "ai_engineer", "scores": {"coding": 80}})
+    store.save_quiz_result("slack:U2", {"label": "neither"})
+    assert store.latest_quiz_result("slack:U1") == {"label": "ai_engineer", "scores": {"coding": 80}}
+
+
+# --- forget ---------------------------------------------------------------------------------
+def _populate(store: SqlStore, user_key: str, suffix: str) -> None:
+    store.append_turn(f"conv-{suffix}", user_key, "user", "hi")
+    store.append_turn(f"conv-{suffix}", user_key, "assistant", "hello")
+    store.save_answer(_answer(f"ans-{suffix}", user_key))
+    store.record_feedback(f"ans-{suffix}", user_key, True)
+    store.save_quiz(user_key, {"index": 3})
+    store.save_quiz_result(user_key, {"label": "either"})
+    store.hit_rate_limit(user_key, limit=5, window_seconds=60)
+    store.hit_rate_limit(f"msg:{user_key}", limit=5, window_seconds=60)
+
+
+def test_forget_user_deletes_everything_and_only_theirs(store: SqlStore) -> None:
+    _populate(store, "slack:U1", "1")
+    _populate(store, "slack:U12", "12")  # a prefix-sharing id must survive
+    store.record_feedback("ans-1", "slack:U12", False)  # feedback on U1's answer goes with it
+
+    deleted = store.forget_user("slack:U1")
+    # 2 turns + 1 answer + 2 feedback + 1 session + 1 result + 2 rate counters
+    assert deleted == 9
+    assert store.recent_turns("conv-1") == []
+    assert store.get_answer("ans-1") is None
+    assert store.feedback_counts("ans-1") == (0, 0)
+    assert store.load_quiz("slack:U1") is None
+    assert store.latest_quiz_result("slack:U1") is None
+    assert store.hit_rate_limit("slack:U1", limit=1, window_seconds=60) is True  # counter was reset
+
+    assert len(store.recent_turns("conv-12")) == 2
+    assert store.get_answer("ans-12") is not None
+    assert store.feedback_counts("ans-12") == (1, 0)
+    assert store.load_quiz("slack:U12") is not None
+    assert store.latest_quiz_result("slack:U12") == {"label": "either"}
+    assert store.hit_rate_limit("slack:U12", limit=1, window_seconds=60) is False
+    assert store.forget_user("slack:U1") == 1  # only the counter hit just above
+
+
+def test_forget_user_treats_like_wildcards_literally(store: SqlStore) -> None:
+    store.hit_rate_limit("msg:slack:UA1", limit=5, window_seconds=60)
+    assert store.forget_user("slack:U_1") == 0
+    assert store.forget_user("slack:%") == 0
+
+
+# --- schema and lifecycle -------------------------------------------------------------------
+def test_migrations_are_idempotent(backend: Backend) -> None:
+    store = backend.open()
+    assert store.schema_version() == latest_version()
+    assert store.migrate() == []
+    store.close()
+    again = backend.open()
+    assert again.migrate() == []
+    assert again.schema_version() == latest_version()
+    with again._cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM schema_version")
+        assert cur.fetchone()[0] == len(MIGRATIONS)
+
+
+def test_migrations_apply_only_what_is_pending(tmp_path: Path) -> None:
+    class FirstOnly(SqliteStore):
+        def migrate(self, migrations=MIGRATIONS[:1]):  # type: ignore[no-untyped-def]
+            return super().migrate(migrations)
+
+    FirstOnly(tmp_path / "db.sqlite3").close()
+    store = SqliteStore(tmp_path / "db.sqlite3")  # the upgrade runs at open
+    assert store.schema_version() == latest_version()
+    assert store.migrate() == []
+    store.close()
+
+
+def test_data_survives_close_and_reopen(backend: Backend) -> None:
+    store = backend.open()
+    store.claim_event("e1")
+    store.complete_event("e1")
+    store.append_turn("c", "slack:U1", "user", "remember me")
+    store.save_quiz("slack:U1", {"index": 4}, expected_version=0)
+    store.save_quiz_result("slack:U1", {"label": "ml_engineer"})
+    store.close()
+
+    reopened = backend.open()
+    assert reopened.claim_event("e1") is False
+    assert [t.text for t in reopened.recent_turns("c")] == ["remember me"]
+    assert reopened.load_quiz("slack:U1") == {"index": 4, "version": 1}
+    assert reopened.latest_quiz_result("slack:U1") == {"label": "ml_engineer"}
+
+
+def test_closed_store_refuses_work(store: SqlStore) -> None:
+    store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        store.load_quiz("x")
+
+
+def test_open_store_sqlite_creates_parent_dir(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "er" / "bot.sqlite3"
+    store = open_store(f"sqlite:///{target}")
+    try:
+        assert isinstance(store, SqliteStore)
+        assert target.exists()
+    finally:
+        store.close()
+
+
+def test_open_store_rejects_unknown_scheme() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        open_store("mysql://localhost/db")
+    with pytest.raises(ValueError, match="file path"):
+        open_store("sqlite:///")
+
+
+@pytest.mark.postgres
+def test_open_store_postgres() -> None:
+    if reason := postgres_unreachable():
+        pytest.skip(reason)
+    from bot.store.postgres import PostgresStore
+
+    store = open_store(PG_URL)
+    try:
+        assert isinstance(store, PostgresStore)
+        assert "postgres@" not in repr(store)
+    finally:
+        store.close()
