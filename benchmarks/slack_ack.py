@@ -7,7 +7,9 @@ calls the fake received). Bounded in count and time; run by hand, never as a tes
 
     .venv/bin/python benchmarks/slack_ack.py --rate 50 --seconds 10 [--json]
 
-By default it uses the real brain (`bot.brain.Brain`); `--brain echo` measures the adapter alone.
+By default it uses the real brain (`bot.runtime.build_brain`: embeddings, the project's index in
+data/index, the quiz); `--brain echo` measures the adapter alone. Events rotate over `--users`
+askers, because the brain rate-limits each person (30 messages a minute).
 """
 
 from __future__ import annotations
@@ -36,17 +38,15 @@ class EchoBrain:
 
 
 def load_brain(kind: str, settings: Any, store: Any) -> tuple[Any, str]:
+    """The real brain (embeddings, index, quiz) built the way the CLI builds it, or the echo brain."""
     if kind == "echo":
         return EchoBrain(), "echo"
-    try:
-        from bot.brain import Brain  # type: ignore[import-not-found]
-    except ImportError as err:
-        print(f"bot.brain is not available ({err}); using the echo brain", file=sys.stderr)
-        return EchoBrain(), "echo (fallback)"
-    for factory in ("from_settings", "create", "build"):
-        if hasattr(Brain, factory):
-            return getattr(Brain, factory)(settings, store=store), "real"
-    return Brain(settings, store=store), "real"
+    from bot.runtime import Knowledge, build_brain
+
+    started = time.monotonic()
+    knowledge = Knowledge.load(settings)
+    print(f"knowledge loaded in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return build_brain(settings, knowledge, store), "real"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -56,7 +56,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def run(rate: float, seconds: float, max_events: int, brain_kind: str) -> dict[str, Any]:
+async def run(rate: float, seconds: float, max_events: int, brain_kind: str, users: int) -> dict[str, Any]:
     import aiohttp
     from aiohttp import web
     from conftest import SECRET, SlackSender, app_mention  # type: ignore[import-not-found]
@@ -65,13 +65,14 @@ async def run(rate: float, seconds: float, max_events: int, brain_kind: str) -> 
     from adapters.slack.app import build_slack_app, build_web_client, slack_bot_of
     from adapters.slack.server import EVENTS_PATH, build_web_app
     from bot.config import Settings
-    from bot.store.sqlite import SqliteStore
+    from bot.store import open_store
 
     fake = await FakeSlack().start()
     tmp = Path(tempfile.mkdtemp(prefix="careerbot-slack-bench-"))
-    store = SqliteStore(tmp / "bench.sqlite3")
-    settings = Settings(data_dir=tmp, slack_bot_token=TOKEN, slack_signing_secret=SECRET,
-                        slack_api_base_url=fake.base_url + "/api")
+    # Own data dir and database; the project's knowledge index (data/index), as a deployment uses.
+    settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp / 'bench.sqlite3'}", slack_bot_token=TOKEN,
+                        slack_signing_secret=SECRET, slack_api_base_url=fake.base_url + "/api")
+    store = open_store(settings.database_url)
     brain, brain_name = load_brain(brain_kind, settings, store)
     app = build_slack_app(settings, brain, store, client=build_web_client(settings))
     runner = web.AppRunner(build_web_app(app, SECRET), access_log=None)
@@ -87,7 +88,8 @@ async def run(rate: float, seconds: float, max_events: int, brain_kind: str) -> 
         sender = SlackSender(url, session)
 
         async def one(i: int) -> None:
-            sent = await sender.event(app_mention(f"{questions[i % len(questions)]} (#{i})"))
+            # Many askers, as in a real workspace: the brain limits each person to 30 messages a minute.
+            sent = await sender.event(app_mention(f"{questions[i % len(questions)]} (#{i})", user=f"U{i % users:07d}"))
             latencies.append(sent.seconds)
             statuses[sent.status] = statuses.get(sent.status, 0) + 1
 
@@ -116,6 +118,7 @@ async def run(rate: float, seconds: float, max_events: int, brain_kind: str) -> 
         "brain": brain_name,
         "events": count,
         "rate_per_second": rate,
+        "users": users,
         "send_seconds": round(sent_seconds, 3),
         "statuses": statuses,
         "ack_ms": {
@@ -134,9 +137,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to send (default 10)")
     parser.add_argument("--max-events", type=int, default=5000, help="hard cap on events sent")
     parser.add_argument("--brain", choices=("real", "echo"), default="real")
+    parser.add_argument("--users", type=int, default=500, help="distinct askers the events rotate over")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = asyncio.run(run(args.rate, min(args.seconds, 120.0), args.max_events, args.brain))
+    result = asyncio.run(run(args.rate, min(args.seconds, 120.0), args.max_events, args.brain, max(1, args.users)))
     if args.json:
         print(json.dumps(result))
         return

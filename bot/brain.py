@@ -22,7 +22,7 @@ from bot.fit import LABEL_NAMES
 from bot.intents import Intent, classify, is_in_domain
 from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.sanitize import MAX_CHARS, clean
-from bot.store.base import AnswerRecord, Store
+from bot.store.base import AnswerRecord, Store, Turn
 
 __all__ = ["Brain", "HELP_TEXT"]
 
@@ -46,6 +46,7 @@ _SMALLTALK_REPLIES = {
     "default": "Hi! I'm careerbot. I help people decide between AI engineering and ML engineering and plan "
     "what to learn. Try *Should I become an AI engineer if I hate math?* or `/quiz`.",
 }
+_LLM_FALLBACK_NOTE = "_The AI model isn't available right now, so this answer comes straight from my knowledge base._"
 _FOLLOW_UP = re.compile(r"\b(it|that|this|they|them|those|these|what about|and|also|more|why|how so)\b", re.I)
 _ASSESS_QUERY = {
     "ai_engineer": "AI engineering builds products on existing models, closer to software engineering; who should pursue it",
@@ -63,7 +64,7 @@ class QuizPort(Protocol):
     def forget_charts(self, user_key: str) -> int: ...
 
 
-AgentFn = Callable[[Inbound, str, Sequence[Any]], Awaitable[Reply | None]]
+AgentFn = Callable[[Inbound, str, Sequence[Turn]], Awaitable[Reply | None]]
 
 
 class Brain:
@@ -267,20 +268,37 @@ class Brain:
         return f"{previous[-1]} {text}" if previous else text
 
     async def _try_agent(self, inbound: Inbound) -> Reply | None:
+        """The LLM's answer to free text, or None when the offline path should answer as usual.
+
+        A failed model call (timeout, 5xx, 429, malformed or unsafe output) is not an error for the
+        user: the offline composer answers instead, with a one-line note saying so.
+        """
         cleaned = clean(inbound.text)
         intent = classify(cleaned.text)
-        if intent not in (Intent.QUESTION, Intent.ASSESS, Intent.PLAN):
+        if self.agent is None or intent not in (Intent.QUESTION, Intent.ASSESS, Intent.PLAN):
             return None
-        history = self.store.recent_turns(inbound.conversation_key, 10)
+        allowed = await asyncio.to_thread(self.store.hit_rate_limit, f"rate:{inbound.user_key}",
+                                          limit=self._rate_limit[0], window_seconds=self._rate_limit[1])
+        if not allowed:
+            return None  # `respond` gives the rate-limit reply
+        history = await asyncio.to_thread(self.store.recent_turns, inbound.conversation_key, 10)
+        reason = "no_answer"
         try:
-            reply = await self.agent(inbound, cleaned.text, history) if self.agent else None
-        except Exception:
-            _log.warning("LLM agent failed; answering offline", exc_info=True)
-            return None
-        if reply is not None:
-            self.store.append_turn(inbound.conversation_key, inbound.user_key, "user", cleaned.text)
-            self.store.append_turn(inbound.conversation_key, inbound.user_key, "assistant", reply.text[:4000])
-        return reply
+            reply = await self.agent(inbound, cleaned.text, history)
+        except Exception as exc:
+            reply, reason = None, str(getattr(exc, "reason", "") or type(exc).__name__)
+            _log.warning("LLM agent failed (%s); answering offline", reason, exc_info=not hasattr(exc, "reason"))
+        if reply is None:
+            offline = await asyncio.to_thread(self._free_text, inbound)
+            return _with(offline, text=f"{_LLM_FALLBACK_NOTE}\n\n{offline.text}",
+                         data={**offline.data, "llm_fallback": reason})
+        return await asyncio.to_thread(self._remember_agent_reply, inbound, cleaned.text, reply)
+
+    def _remember_agent_reply(self, inbound: Inbound, question: str, reply: Reply) -> Reply:
+        self.store.append_turn(inbound.conversation_key, inbound.user_key, "user", question)
+        self.store.append_turn(inbound.conversation_key, inbound.user_key, "assistant", reply.text[:4000])
+        return self._remember_answer(inbound, question, reply.text, reply.sources, intent=reply.intent,
+                                     data=reply.data)
 
     def _redact(self, reply: Reply) -> Reply:
         text = reply.text

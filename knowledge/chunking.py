@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.documents import Block, SourceDocument
+from knowledge.documents import SourceDocument
 
 __all__ = ["CHUNKER_VERSION", "Chunk", "chunk_document"]
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "5"
 MAX_WORDS = 120
+TINY_WORDS = 20
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
@@ -67,8 +68,13 @@ def chunk_document(doc: SourceDocument, max_words: int = MAX_WORDS) -> list[Chun
     for block in doc.blocks:
         parts = _split_long(block.text, max_words) if _words(block.text) > max_words else [block.text]
         for part in parts:
-            if groups and groups[-1][0] == block.heading and _words("\n".join(groups[-1][1] + [part])) <= max_words:
+            fits = bool(groups) and _words("\n".join(groups[-1][1] + [part])) <= max_words
+            if fits and groups[-1][0] == block.heading:
                 groups[-1][1].append(part)
+            elif fits and _words("\n".join(groups[-1][1])) < TINY_WORDS:
+                # A section of a line or two (a byline, a one-sentence intro) is too small to be a
+                # useful passage on its own: it joins the next section, heading included.
+                groups[-1][1].extend([block.heading, part] if block.heading else [part])
             else:
                 groups.append((block.heading, [part]))
     chunks = []
@@ -86,5 +92,9 @@ def chunk_document(doc: SourceDocument, max_words: int = MAX_WORDS) -> list[Chun
     return chunks
 
 
-def blocks_to_text(blocks: list[Block]) -> str:
-    return "\n\n".join(b.text for b in blocks)
+_UNIT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+
+
+def split_units(body: str, min_words: int = 4) -> list[str]:
+    """Sentences and list items of a chunk body: the small units indexed alongside the chunk."""
+    return [u.strip() for u in _UNIT_SPLIT.split(body) if len(u.split()) >= min_words]

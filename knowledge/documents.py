@@ -18,6 +18,7 @@ __all__ = ["SUPPORTED_SUFFIXES", "Block", "SourceDocument", "iter_source_files",
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_BOILERPLATE = re.compile(r"^(skip to (main )?content|menu|sign in|log in|subscribe|share|home)$", re.I)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
@@ -138,7 +139,8 @@ def _looks_like_heading(line: str) -> bool:
 
 def _from_plain_text(path: Path, raw: str) -> SourceDocument:
     lines = [ln.strip() for ln in raw.replace("\r\n", "\n").splitlines()]
-    title = next((ln for ln in lines if ln), "") or _title_from_name(path)
+    # The first line that reads like a title, skipping web-page boilerplate ("Skip to main content").
+    title = next((ln for ln in lines if ln and not _BOILERPLATE.match(ln)), "") or _title_from_name(path)
     blocks: list[Block] = []
     heading = ""
     paragraph: list[str] = []
@@ -149,15 +151,24 @@ def _from_plain_text(path: Path, raw: str) -> SourceDocument:
         if text:
             blocks.append(Block(heading=heading, text=text))
 
-    for line in lines[1:] if lines and lines[0] == title else lines:
+    pending_heading = False  # the current heading has no text under it yet
+    for line in lines:
+        if line == title or _BOILERPLATE.match(line):
+            continue
         if not line:
             flush()
         elif _looks_like_heading(line):
             flush()
+            if pending_heading:
+                # Two heading-like lines in a row: the first carried no section, so it is text
+                # (a byline such as "Chip Huyen, December 1, 2025" must stay searchable).
+                blocks.append(Block(heading=heading, text=heading))
             heading = line
+            pending_heading = True
         else:
             # Plain text often has one paragraph or bullet per line: keep each as its own block
             # so the chunker can pack them to size.
+            pending_heading = False
             paragraph.append(line)
             flush()
     flush()

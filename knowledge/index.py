@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document
+from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document, split_units
 from knowledge.documents import file_digest, iter_source_files, load_document
 from knowledge.embeddings import MiniLMEmbeddings
 
 __all__ = ["FORMAT_VERSION", "IndexError_", "KnowledgeIndex", "build_index", "ensure_index", "index_status"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _log = logging.getLogger(__name__)
 
 
@@ -41,6 +41,7 @@ class KnowledgeIndex:
     chunks: list[Chunk]
     manifest: dict[str, Any]
     embeddings: MiniLMEmbeddings
+    vector_to_chunk: list[int]  # FAISS position -> index into `chunks` (units point at their chunk)
 
 
 def _sha(path: Path) -> str:
@@ -103,21 +104,26 @@ def build_index(sources: list[Path], out_dir: Path, embeddings: MiniLMEmbeddings
     if not chunks:
         raise IndexError_(f"no indexable text (md, txt, html, pdf) in {', '.join(map(str, sources))}")
 
-    vectors = np.asarray(embeddings.embed_documents([c.text for c in chunks]), dtype="float32")
+    # Small-to-big: besides each chunk, its single sentences and list items are embedded too and
+    # point back at the chunk. A question about one line of a list ("what do they monitor?")
+    # then matches that line closely instead of being diluted by the rest of the chunk.
+    docs: list[tuple[str, str, dict[str, str]]] = []
+    for c in chunks:
+        meta = {"doc_id": c.doc_id, "title": c.title, "url": c.url, "heading": c.heading, "body": c.body,
+                "kind": "chunk", "parent": c.chunk_id}
+        docs.append((c.chunk_id, c.text, meta))
+        units = split_units(c.body)
+        if len(units) > 1:
+            header = f"{c.title} — {c.heading}" if c.heading else c.title
+            for j, unit in enumerate(units):
+                docs.append((f"{c.chunk_id}/{j}", f"{header}\n{unit}", {"kind": "unit", "parent": c.chunk_id}))
+    vectors = np.asarray(embeddings.embed_documents([text for _, text, _ in docs]), dtype="float32")
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
-    ids = [c.chunk_id for c in chunks]
-    docstore = InMemoryDocstore(
-        {
-            c.chunk_id: Document(
-                page_content=c.text,
-                metadata={"doc_id": c.doc_id, "title": c.title, "url": c.url, "heading": c.heading, "body": c.body},
-            )
-            for c in chunks
-        }
-    )
+    docstore = InMemoryDocstore({doc_id: Document(page_content=text, metadata=meta) for doc_id, text, meta in docs})
     store = FAISS(
-        embeddings, index, docstore, dict(enumerate(ids)), distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT
+        embeddings, index, docstore, {i: doc_id for i, (doc_id, _, _) in enumerate(docs)},
+        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
     )
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +137,7 @@ def build_index(sources: list[Path], out_dir: Path, embeddings: MiniLMEmbeddings
         "sources": [str(s) for s in sources],
         "files": source_fingerprint(sources),
         "chunks": len(chunks),
+        "vectors": len(docs),
         "artifacts": {name: _sha(staging / name) for name in ("index.faiss", "index.pkl")},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": round(time.perf_counter() - started, 2),
@@ -164,22 +171,20 @@ def load_index(index_dir: Path, embeddings: MiniLMEmbeddings) -> KnowledgeIndex:
         raise IndexError_(f"index in {index_dir} was written by another version; rebuild it")
     # Safe only because the hashes above prove these are the files our own build wrote.
     store = FAISS.load_local(str(index_dir), embeddings, allow_dangerous_deserialization=True)
-    chunks = []
+    chunks: list[Chunk] = []
+    position_of: dict[str, int] = {}
+    parents: list[str] = []
     for position in range(store.index.ntotal):
         doc_id = store.index_to_docstore_id[position]
-        doc = store.docstore.search(doc_id)
-        meta = doc.metadata
-        chunks.append(
-            Chunk(
-                chunk_id=doc_id,
-                doc_id=meta["doc_id"],
-                title=meta["title"],
-                url=meta.get("url", ""),
-                heading=meta.get("heading", ""),
-                body=meta.get("body", doc.page_content),
-            )
-        )
-    return KnowledgeIndex(store=store, chunks=chunks, manifest=manifest, embeddings=embeddings)
+        meta = store.docstore.search(doc_id).metadata
+        parents.append(meta["parent"])
+        if meta.get("kind") == "chunk":
+            position_of[doc_id] = len(chunks)
+            chunks.append(Chunk(chunk_id=doc_id, doc_id=meta["doc_id"], title=meta["title"], url=meta.get("url", ""),
+                                heading=meta.get("heading", ""), body=meta["body"]))
+    vector_to_chunk = [position_of[p] for p in parents]
+    return KnowledgeIndex(store=store, chunks=chunks, manifest=manifest, embeddings=embeddings,
+                          vector_to_chunk=vector_to_chunk)
 
 
 def ensure_index(index_dir: Path, sources: list[Path], embeddings: MiniLMEmbeddings) -> KnowledgeIndex:

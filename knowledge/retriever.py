@@ -19,6 +19,7 @@ from knowledge.text import tokenize
 __all__ = ["HybridRetriever", "Passage"]
 
 RRF_K = 60
+_RESERVED = 2  # top picks of each retriever that always reach the final k
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class HybridRetriever:
         self._faiss = index.store.index
         self._bm25 = BM25Okapi([tokenize(c.text) for c in self._chunks])
         self._fetch_k = min(fetch_k, len(self._chunks))
+        self._vector_to_chunk = index.vector_to_chunk
+        self._fetch_vectors = min(self._faiss.ntotal, fetch_k * 4)
         self._dense_weight = dense_weight
 
     @property
@@ -59,10 +62,14 @@ class HybridRetriever:
         if not query.strip() or not self._chunks:
             return []
         qvec = self.embed(query) if vector is None else vector.reshape(1, -1).astype("float32")
-        sims, ids = self._faiss.search(qvec, self._fetch_k)
-        dense = [(int(i), float(s)) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0]
+        sims, ids = self._faiss.search(qvec, self._fetch_vectors)
+        similarity: dict[int, float] = {}
+        for i, s in zip(ids[0], sims[0], strict=True):
+            if i >= 0:  # a chunk scores as its best-matching vector: itself or one of its sentences
+                chunk = self._vector_to_chunk[int(i)]
+                similarity.setdefault(chunk, float(s))
+        dense = list(similarity.items())[: self._fetch_k]
         dense_rank = {i: r for r, (i, _) in enumerate(dense)}
-        similarity = dict(dense)
 
         tokens = tokenize(query)
         keyword_rank: dict[int, int] = {}
@@ -76,7 +83,15 @@ class HybridRetriever:
             fused[i] = fused.get(i, 0.0) + self._dense_weight / (RRF_K + r + 1)
         for i, r in keyword_rank.items():
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r + 1)
-        best = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        ranked = sorted(fused, key=lambda i: -fused[i])
+        # Each retriever's two most confident picks always make the shortlist: a paraphrase with no
+        # shared words (dense only) or a rare name (keywords only) must not be out-voted by chunks
+        # that are merely mediocre on both lists.
+        reserved = set(sorted(dense_rank, key=dense_rank.get)[:_RESERVED])
+        reserved |= set(sorted(keyword_rank, key=keyword_rank.get)[:_RESERVED])
+        picked = [i for i in ranked if i in reserved][:k]
+        picked += [i for i in ranked if i not in reserved][: k - len(picked)]
+        best = sorted(((i, fused[i]) for i in picked), key=lambda item: -item[1])
         return [
             Passage(
                 chunk=self._chunks[i],

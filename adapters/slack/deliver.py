@@ -110,6 +110,19 @@ class Outbox:
             if response.status_code != 200:
                 raise RuntimeError(f"response_url answered {response.status_code}: {response.body[:200]}")
 
+    async def delete_original(self, response_url: str) -> None:
+        """Remove the message a response_url belongs to (a private "thinking" note); best effort."""
+        if not response_url:
+            return
+        webhook = AsyncWebhookClient(url=response_url, retry_handlers=self.retry_handlers, logger=self.logger)
+        try:
+            response = await webhook.send_dict({"delete_original": True})
+        except Exception as err:
+            self.logger.warning("could not delete the thinking note: %s", err)
+            return
+        if response.status_code != 200:
+            self.logger.warning("deleting the thinking note answered %s", response.status_code)
+
     async def open_dm(self, user: str) -> str | None:
         """The DM channel with `user`, for files that must not land in a shared channel."""
         response = await self.client.conversations_open(users=user)

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.deliver import Outbox
 from adapters.slack.guard import ChannelPolicy, Dedupe
 from adapters.slack.jobs import BackgroundJobs
-from adapters.slack.render import owner_of_block, render_reply
+from adapters.slack.render import owner_of_block, render_reply, thinking_message
 from bot.messages import Inbound, Reply
 from bot.store.base import Store
 
@@ -111,13 +111,23 @@ class SlackBot:
     # --- slash commands ------------------------------------------------------------------------
 
     async def answer_command(self, inbound: Inbound, key: str | None, body: dict[str, Any]) -> None:
-        """Ephemeral replies through response_url; public ones as the bot, response_url as fallback."""
+        """Ephemeral replies through response_url; public ones as the bot, response_url as fallback.
+
+        A slow answer first shows a private "thinking" note through response_url; a private answer
+        then replaces it, a public one deletes it once posted.
+        """
         response_url = body.get("response_url") or ""
         try:
-            reply = await self.ask(inbound)
-            messages = render_reply(reply, owner=inbound.user, shareable=reply.ephemeral)
+            task = asyncio.ensure_future(self.ask(inbound))
+            thinking = False
+            try:
+                reply = await asyncio.wait_for(asyncio.shield(task), self.thinking_delay)
+            except TimeoutError:
+                thinking = await self._thinking_private(response_url)
+                reply = await task
+            messages = render_reply(reply, owner=inbound.user)
             if reply.ephemeral and response_url:
-                await self.outbox.respond(response_url, messages, ephemeral=True)
+                await self.outbox.respond(response_url, messages, ephemeral=True, replace=thinking)
                 await self._upload_private(inbound.user, reply)
                 return
             try:
@@ -126,13 +136,28 @@ class SlackBot:
                 if err.response.get("error") not in _CANNOT_POST or not response_url:
                     raise
                 # Commands work in channels the bot is not in; its own posts do not.
+                if thinking:  # before answering: "original" would then be the answer itself
+                    await self.outbox.delete_original(response_url)
                 await self.outbox.respond(response_url, messages, ephemeral=reply.ephemeral)
                 await self._upload_private(inbound.user, reply)
                 return
+            if thinking:
+                await self.outbox.delete_original(response_url)
             if reply.attachments:
                 await self.outbox.upload(inbound.channel, reply.attachments, thread_ts=ts)
         finally:
             self.dedupe.complete(key)
+
+    async def _thinking_private(self, response_url: str) -> bool:
+        """Show the asker a private "thinking" note; False if there is nowhere to show it."""
+        if not response_url:
+            return False
+        try:
+            await self.outbox.respond(response_url, [thinking_message()], ephemeral=True)
+        except Exception as err:  # the answer matters more than the indicator
+            self.logger.warning("thinking note for a slash command failed: %s", err)
+            return False
+        return True
 
     # --- button presses ------------------------------------------------------------------------
 
@@ -148,7 +173,7 @@ class SlackBot:
         try:
             reply = await self.ask(inbound)
             own_message = owner is None or owner == inbound.user
-            messages = render_reply(reply, owner=inbound.user, shareable=reply.ephemeral)
+            messages = render_reply(reply, owner=inbound.user)
             if reply.replace and own_message and (is_ephemeral or not message_ts):
                 await self.outbox.respond(response_url, messages, ephemeral=True, replace=True)
                 await self._upload_private(inbound.user, reply)

@@ -25,6 +25,8 @@ __all__ = [
 COMMANDS: dict[str, str] = {
     "/quiz": "quiz",
     "/quiz-reset": "quiz-reset",
+    "/quiz-status": "quiz-status",
+    "/quiz-cancel": "quiz-cancel",
     "/career": "career",
     "/plan": "plan",
     "/forget": "forget",

@@ -19,7 +19,6 @@ __all__ = [
     "ACTION_PREFIX",
     "SECTION_LIMIT",
     "SlackMessage",
-    "answer_buttons",
     "owner_of_block",
     "render_reply",
     "split_text",
@@ -264,38 +263,17 @@ def owner_of_block(block_id: str | None) -> str | None:
     return None if owner in ("", "-") else owner
 
 
-def answer_buttons(reply: Reply, *, shareable: bool) -> tuple[tuple[Button, ...], ...]:
-    """The reply's buttons plus the feedback row (and a share button) for a stored answer.
-
-    The brain stores answers and handles `feedback:<id>:up|down` and `share:<id>`; the adapter only
-    decides where the row goes, so a reply that already carries those buttons is left alone.
-    """
-    answer_id = reply.data.get("answer_id")
-    rows = tuple(tuple(row) for row in reply.buttons)
-    if not answer_id:
-        return rows
-    values = {b.value for row in rows for b in row}
-    extra: list[Button] = []
-    if not any(v.startswith("feedback:") for v in values):
-        extra += [
-            Button("👍 Helpful", f"feedback:{answer_id}:up"),
-            Button("👎 Not helpful", f"feedback:{answer_id}:down"),
-        ]
-    if shareable and not any(v.startswith("share:") for v in values):
-        extra.append(Button("📣 Share in channel", f"share:{answer_id}", "primary"))
-    return rows + ((tuple(extra),) if extra else ())
-
-
 def render_reply(
     reply: Reply,
     *,
     owner: str | None = None,
-    shareable: bool = False,
 ) -> list[SlackMessage]:
     """Render a reply as one or more Slack messages.
 
     Long text is split over several messages of one section each; sources and buttons go on the
     last one, so they sit under the end of the answer. `owner` is the user the buttons are for.
+    The buttons are exactly the brain's (feedback, share, quiz steps): which buttons an answer
+    offers is the brain's decision, not the adapter's.
     """
     body = to_mrkdwn(reply.text or "")
     chunks = split_text(body) or [" "]
@@ -303,7 +281,7 @@ def render_reply(
     sources = _sources_block(reply.sources)
     if sources:
         tail.append(sources)
-    tail.extend(_actions_blocks(answer_buttons(reply, shareable=shareable), owner))
+    tail.extend(_actions_blocks(reply.buttons, owner))
     messages = []
     for i, chunk in enumerate(chunks):
         blocks = [_section(chunk)]

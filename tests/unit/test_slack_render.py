@@ -5,7 +5,6 @@ from __future__ import annotations
 from adapters.slack.parse import slack_to_text
 from adapters.slack.render import (
     SECTION_LIMIT,
-    answer_buttons,
     owner_of_block,
     render_reply,
     split_text,
@@ -57,7 +56,8 @@ def test_render_puts_sources_and_buttons_on_the_last_message():
     reply = Reply(
         text="\n\n".join("para " * 200 for _ in range(10)),
         sources=(Source("AI engineer roles", "https://ex.org/roles"),),
-        buttons=((Button("Start quiz", "quiz:start", "primary"), Button("x" * 100, "v", "weird")),),
+        buttons=((Button("Start quiz", "quiz:start", "primary"), Button("x" * 100, "v", "weird")),
+                 (Button("Helpful", "feedback:abc123:up", "primary"), Button("Not helpful", "feedback:abc123:down"))),
         data={"answer_id": "abc123"},
     )
     messages = render_reply(reply, owner="U1")
@@ -76,14 +76,17 @@ def test_render_puts_sources_and_buttons_on_the_last_message():
     assert len({e["action_id"] for a in actions for e in a["elements"]}) == len(values)
 
 
-def test_answer_buttons_add_share_only_when_asked_and_never_twice():
-    reply = Reply(text="x", data={"answer_id": "id1"})
-    assert not any(b.value.startswith("share:") for row in answer_buttons(reply, shareable=False) for b in row)
-    rows = answer_buttons(reply, shareable=True)
-    assert any(b.value == "share:id1" for row in rows for b in row)
-    already = Reply(text="x", data={"answer_id": "id1"}, buttons=((Button("Good", "feedback:id1:up"),),))
-    assert sum(b.value.startswith("feedback:") for row in answer_buttons(already, shareable=False) for b in row) == 1
-    assert answer_buttons(Reply(text="x"), shareable=True) == ()
+def test_buttons_are_exactly_the_brains():
+    """The adapter adds no buttons of its own: feedback and share rows come from the brain."""
+    plain = render_reply(Reply(text="x", data={"answer_id": "id1"}))
+    assert [b["type"] for b in plain[-1].blocks] == ["section"]
+    rows = ((Button("Helpful", "feedback:id1:up", "primary"), Button("Not helpful", "feedback:id1:down")),
+            (Button("Share in channel", "share:id1", "primary"),))
+    blocks = render_reply(Reply(text="x", buttons=rows, data={"answer_id": "id1"}), owner="U1")[-1].blocks
+    actions = [b for b in blocks if b["type"] == "actions"]
+    assert [[e["value"] for e in a["elements"]] for a in actions] == [
+        ["feedback:id1:up", "feedback:id1:down"], ["share:id1"]]
+    assert [owner_of_block(a["block_id"]) for a in actions] == ["U1", "U1"]
 
 
 def test_slack_text_is_cleaned_for_the_brain():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import discord
@@ -33,47 +32,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-def discord_store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """The project's test store (`store` fixture of tests/conftest.py) when there is one, so the
-    adapter and the brain share it; otherwise a SQLite store of our own."""
-    try:
-        yield request.getfixturevalue("store")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    from bot.store.sqlite import SqliteStore
-
-    store = SqliteStore(tmp_path / "discord.sqlite3")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def brain(request: pytest.FixtureRequest, discord_store: Any, tmp_path: Path) -> Any:
-    """The real brain: tests/conftest.py's `brain` fixture, or a `brain_factory(store)` fixture.
-
-    Without either, it is built here with `bot.runtime.build_brain` on a session-wide knowledge base.
-    """
-    for name in ("real_brain", "brain_factory", "make_brain"):
-        try:
-            value = request.getfixturevalue(name)
-        except pytest.FixtureLookupError:
-            continue
-        return value(discord_store) if callable(value) and not hasattr(value, "handle") else value
-    from bot.runtime import build_brain
-
-    knowledge, settings = request.getfixturevalue("_discord_knowledge")
-    return build_brain(settings, knowledge, discord_store)
-
-
-@pytest.fixture(scope="session")
-def _discord_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The knowledge base loaded once for the session (the model load is the slow part)."""
-    from bot.runtime import Knowledge
-
-    data = tmp_path_factory.mktemp("discord-data")
-    settings = Settings(data_dir=data, index_dir=data / "index")
-    return Knowledge.load(settings), settings
+def discord_store(store: Any) -> Any:
+    """The test's store (tests/conftest.py), shared by the adapter and the brain."""
+    return store
 
 
 StartBot = Callable[..., Awaitable[discord.Client]]

@@ -1,5 +1,8 @@
 """Fixtures for the Slack adapter's integration tests: fake Web API, app in HTTP mode, signed sends.
 
+The brain is the real one: `brain`, `store`, `make_brain` and `settings` come from tests/conftest.py
+(real embeddings and index shared per session, a fresh SQLite store per test).
+
 Payload builders follow the shapes in Slack's documentation (Events API `event_callback` with
 `app_mention` / `message.im`, the slash-command form post, `block_actions` interactivity), and every
 request is signed with `slack_sdk.signature.SignatureVerifier` exactly as Slack signs them.
@@ -25,6 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.slack.app import build_slack_app, build_web_client
 from adapters.slack.server import EVENTS_PATH, build_web_app
 from bot.config import Settings
+from bot.store import Store
 
 SECRET = "test-signing-secret"
 USER = "U0ASKER"
@@ -223,10 +227,10 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-def slack_settings(fake: FakeSlack, tmp_path: Any) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        index_dir=tmp_path / "index",
+def slack_settings(fake: FakeSlack, settings: Settings) -> Settings:
+    """This test's settings (own data dir and database) plus Slack credentials for the fake."""
+    return replace(
+        settings,
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
         slack_api_base_url=fake.base_url + "/api",
@@ -246,8 +250,12 @@ AppFactory = Callable[..., Awaitable[RunningApp]]
 
 
 @pytest.fixture
-async def start_app(slack_settings: Settings) -> AsyncIterator[AppFactory]:
-    """Start the adapter in HTTP mode on 127.0.0.1:0 (several may run at once, as workers)."""
+async def start_app(slack_settings: Settings, store: Store) -> AsyncIterator[AppFactory]:
+    """Start the adapter in HTTP mode on 127.0.0.1:0 (several may run at once, as workers).
+
+    Depends on `store` only so that the per-test store is closed after the answers still running
+    have been drained, never under them.
+    """
     runners: list[web.AppRunner] = []
     apps: list[AsyncApp] = []
     session = aiohttp.ClientSession()
@@ -272,19 +280,3 @@ async def start_app(slack_settings: Settings) -> AsyncIterator[AppFactory]:
     for runner in runners:
         await runner.cleanup()
     await session.close()
-
-
-@pytest.fixture
-def store(tmp_path: Any) -> Any:
-    from bot.store.sqlite import SqliteStore
-
-    s = SqliteStore(tmp_path / "slack-store.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def brain(store: Any, tmp_path: Any) -> Any:
-    from slack_dev_brain import DevBrain
-
-    return DevBrain(store, tmp_path)
