@@ -227,8 +227,11 @@ class Brain:
 
     def _assess(self, inbound: Inbound, text: str) -> Reply:
         fit = self.services.assess(text)
-        passages = self.services.search(_ASSESS_QUERY[fit.label], 3)
-        context, sources = compose_answer(_ASSESS_QUERY[fit.label], passages, max_sentences=2)
+        # The person's own words steer retrieval ("if I hate math" finds how much math AI engineers
+        # need); the verdict's theme keeps the passages on the recommended path.
+        query = f"{text} {_ASSESS_QUERY[fit.label]}"
+        passages = self.services.search(query, 4)
+        context, sources = compose_answer(query, passages, max_sentences=3)
         nxt = ("For a fuller picture take the `/quiz`, or ask me for a learning plan."
                if fit.label != "neither" else
                "If your situation changes, the `/quiz` or a learning plan can help you start small.")

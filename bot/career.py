@@ -36,6 +36,9 @@ class CareerServices:
 
     def plan(self, text: str, track: str | None = None, weak_dimensions: tuple[str, ...] = ()) -> LearningPlan:
         if track is None:
+            # A named goal wins; otherwise the path the profile fits (AI engineering when unclear).
+            track = self.planner.explicit_track(text)
+        if track is None:
             fit = self.assessor.assess(text)
             track = fit.label if fit.label in ("ai_engineer", "ml_engineer") else None
         return self.planner.plan(text, track, weak_dimensions=weak_dimensions)

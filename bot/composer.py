@@ -22,12 +22,15 @@ _MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+|\*\*|__|`")
 
 
 def passage_sentences(passage: Passage) -> list[str]:
-    """Readable sentences of a passage body, with list markers and emphasis removed."""
+    """Readable sentences of a passage body, with list markers and emphasis removed.
+
+    Table rows, lead-ins ending in a colon and fragments are skipped: out of context they read badly.
+    """
     out = []
     for raw in _SENT_SPLIT.split(passage.chunk.body):
         sentence = _MD_NOISE.sub("", raw).strip()
-        if sentence.startswith("|") or len(sentence.split()) < 4:
-            continue  # table rows and fragments read badly out of context
+        if sentence.startswith("|") or sentence.endswith(":") or len(sentence.split()) < 4:
+            continue
         out.append(sentence)
     return out
 

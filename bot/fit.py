@@ -109,7 +109,7 @@ PROTOTYPES: dict[tuple[str, int], tuple[str, ...]] = {
         "I want to design neural network architectures",
         "I follow machine learning research and reproduce results",
         "I care about validation and held-out evaluation of trained models",
-        "I want to improve how models learn, not how they are packaged into apps",
+        "I want to improve how well models learn from data",
     ),
     ("train", -1): ("I have no interest in training models myself",),
     ("build", -1): ("gluing APIs and prompts together does not interest me",),
@@ -125,7 +125,7 @@ _CUES: tuple[tuple[str, int, float, re.Pattern[str]], ...] = tuple(
                           r"model architectures?|held-out|test sets?|validation sets?|papers?)\b"),
         ("build", 1, 0.6, r"\b(llms?|gpt|claude|api|apis|prompts?|embeddings?|vector (database|db|store)|"
                           r"rag|chatbots?|ai assistants?|copilots?|on top of)\b"),
-        ("coding", 1, 0.5, r"\b(developer|dev|engineer|programmer|backend|frontend|full-?stack|python|"
+        ("coding", 1, 0.5, r"\b(developer|dev|(?<!ai )(?<!ml )(?<!learning )engineer|programmer|backend|frontend|full-?stack|python|"
                            r"javascript|typescript|code|coding|shipped|sre|devops)\b"),
         ("motivation", -1, 0.9, r"\b(shortcut|fastest (way|path|route)|quick(est)? (way|money)|guarantee\w*|"
                                 r"(get|got|getting) rich|(big|high|great|huge) (ai )?(salary|pay|money)|"
@@ -149,6 +149,13 @@ _POSITIVE_IDIOM = re.compile(
     r"worried|bothered)|\bno problem\b",
     re.IGNORECASE,
 )
+
+
+_AFTER_NEGATIVE = re.compile(r"\b(shallow|hollow|bor(ing|es)|tedious|dull|glaze\w*|exhausting|draining|"
+                             r"overrated|sucks?)\b", re.I)
+_SYNTACTIC_NEGATION = re.compile(r"\b(not|no|never|nothing|don'?t|doesn'?t|didn'?t|can'?t|won'?t)\b|n't\b", re.I)
+_POSITIVE_SENTIMENT = re.compile(r"\b(love\w*|enjoy\w*|like|likes|fun|excit\w*|thrive|happily|hooks? me|"
+                                 r"fascinat\w*|passion\w*|favou?rite|into)\b", re.I)
 
 
 def _negated(text: str) -> bool:
@@ -222,7 +229,7 @@ class FitAssessor:
                 self._keys.append(key)
                 texts.append(s)
         self._proto = np.asarray(embed(texts), dtype="float32")
-        self._proto_negated = [_negated(t) for t in texts]
+        self._texts = texts
 
     @staticmethod
     def clauses(text: str) -> list[tuple[str, bool]]:
@@ -269,11 +276,11 @@ class FitAssessor:
         # than one signal ("fast experiments, A/B tests and wiring systems together"), so every
         # signal close to the clause's best match counts, not only the single best.
         best_by_key: dict[tuple[str, int], float] = {}
-        best_negated: dict[tuple[str, int], bool] = {}
-        for key, sim, proto_negated in zip(self._keys, sims.tolist(), self._proto_negated, strict=True):
+        best_proto: dict[tuple[str, int], str] = {}
+        for key, sim, proto in zip(self._keys, sims.tolist(), self._texts, strict=True):
             if sim > best_by_key.get(key, -1.0):
                 best_by_key[key] = sim
-                best_negated[key] = proto_negated
+                best_proto[key] = proto
         top = max(best_by_key.values(), default=0.0)
         # A question ("would AI engineering suit me?") describes no trait; only word cues count.
         if clause.rstrip().endswith("?") and not re.search(r"\b(i|i'm|i've|my|me)\b", clause, re.I):
@@ -286,8 +293,15 @@ class FitAssessor:
             taken.add(signal)  # the closer polarity wins; the other one is not also counted
             # Embeddings barely see negation: "don't love math" sits next to "I love math". When the
             # clause is negated and the statement it matched is not (or the reverse), flip.
-            if clause_negated and not best_negated[(signal, polarity)] and polarity > 0 and (signal, -1) in PROTOTYPES:
+            proto = best_proto[(signal, polarity)]
+            if polarity > 0 and clause_negated and not _negated(proto) and (signal, -1) in PROTOTYPES:
                 polarity = -1
+            elif polarity < 0 and not clause_negated and (
+                _SYNTACTIC_NEGATION.search(proto) or (_negated(proto) and _POSITIVE_SENTIMENT.search(clause))
+            ) and (signal, 1) in PROTOTYPES:
+                # The clause shares the statement's topic but not its "no"/"hate": "what hooks me is
+                # training my own models" against "I have no interest in training models".
+                polarity = 1
             strength = min(1.0, (sim - _SIM_FLOOR) / (_SIM_FULL - _SIM_FLOOR))
             out.append(Evidence(signal, polarity, 0.35 + 0.65 * strength, clause, "meaning"))
         # Words: cues flip to the negative side when the clause negates them.
@@ -298,8 +312,10 @@ class FitAssessor:
             pol = polarity
             # A word cue is negated only by a negation just before it ("never liked math"), not by
             # one elsewhere in the clause ("I hate math" says nothing against "engineer").
-            window = " ".join(clause[: match.start()].split()[-4:])
-            if polarity > 0 and _negated(window):
+            before = " ".join(clause[: match.start()].split()[-4:])
+            after = " ".join(clause[match.end():].split()[:5])
+            after_negative = bool(_AFTER_NEGATIVE.search(after))  # "prompt engineering feels shallow"
+            if polarity > 0 and (_negated(before) or after_negative):
                 pol = -1
             if (signal, pol) not in PROTOTYPES and pol < 0 and signal in INTERESTS:
                 continue

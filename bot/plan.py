@@ -193,8 +193,15 @@ class LearningPlanner:
         )
 
     @staticmethod
-    def _guess_track(text: str) -> str:
+    def explicit_track(text: str) -> str | None:
+        """The track the text names outright ("become an AI engineer"), if it names exactly one."""
         lowered = text.lower()
-        ml_words = ("ml engineer", "machine learning engineer", "train models", "training models", "pytorch",
-                    "research", "from scratch", "deep learning", "data scien")
-        return "ml_engineer" if any(w in lowered for w in ml_words) else "ai_engineer"
+        ai = bool(re.search(r"\b(ai engineer\w*|ai engineering|llm apps?|build(ing)? with llms)\b", lowered))
+        ml = bool(re.search(r"\b(ml engineer\w*|ml engineering|machine learning engineer\w*|train(ing)? models)\b",
+                            lowered))
+        if ai != ml:
+            return "ai_engineer" if ai else "ml_engineer"
+        return None
+
+    def _guess_track(self, text: str) -> str:
+        return self.explicit_track(text) or "ai_engineer"

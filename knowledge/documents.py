@@ -132,7 +132,7 @@ def _looks_like_heading(line: str) -> bool:
     words = line.split()
     if not words or len(words) > 9:
         return False
-    return not line.rstrip().endswith((".", ",", ";", ":", "!", "?", ")")) and not line.lstrip().startswith(
+    return not line.rstrip().endswith((".", ",", ";", ":", "!", "?")) and not line.lstrip().startswith(
         ("-", "•", "*")
     )
 
@@ -140,7 +140,8 @@ def _looks_like_heading(line: str) -> bool:
 def _from_plain_text(path: Path, raw: str) -> SourceDocument:
     lines = [ln.strip() for ln in raw.replace("\r\n", "\n").splitlines()]
     # The first line that reads like a title, skipping web-page boilerplate ("Skip to main content").
-    title = next((ln for ln in lines if ln and not _BOILERPLATE.match(ln)), "") or _title_from_name(path)
+    first = next((ln for ln in lines if ln and not _BOILERPLATE.match(ln)), "")
+    title = first if _looks_like_heading(first) else _title_from_name(path)
     blocks: list[Block] = []
     heading = ""
     paragraph: list[str] = []

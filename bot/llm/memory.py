@@ -116,7 +116,10 @@ def summarize_messages(messages: Sequence[BaseMessage]) -> str:
         elif isinstance(message, AIMessage) and not message.tool_calls:
             first = _SENTENCE_END.split(text, 1)[0]
             lines.append(f"- You answered: {_clip(first, 220)}")
-    return "\n".join([SUMMARY_PREFIX, *lines[-16:]])
+    if len(lines) > 16:
+        # The opening exchange usually says who the person is and what they want; keep it, then the latest.
+        lines = [*lines[:2], "- ...", *lines[-13:]]
+    return "\n".join([SUMMARY_PREFIX, *lines])
 
 
 def _text(message: BaseMessage) -> str:
