@@ -1,7 +1,7 @@
 """LLM-path concurrency benchmark: do slow model calls overlap, or does the bot answer one at a time?
 
-Starts the scripted OpenAI-compatible server from the integration tests on 127.0.0.1 with a fixed
-delay on every model call (default 500 ms), builds the real brain with `CAREERBOT_LLM` pointed at
+Starts the scripted OpenAI-compatible server from the integration tests on 127.0.0.1, in its own
+process, with a fixed delay on every model call (default 500 ms), builds the real brain with `CAREERBOT_LLM` pointed at
 it (real ChatOpenAI client, real tools and index, SQLite memory in a temporary folder), and sends
 one question from each of N conversations at once. Every answer takes two model calls (a
 `search_articles` call, then the cited answer), so each conversation needs about 2 x delay on its own.
@@ -48,8 +48,21 @@ async def _lag_monitor(stop: asyncio.Event, samples: list[float], interval: floa
         samples.append(max(0.0, loop.time() - start - interval))
 
 
-async def run(conversations: int, delay: float, timeout: float) -> dict[str, Any]:
+def _serve(delay: float, ready: Any, stop: Any) -> None:
+    """The model server, in its own process: its CPU must not be billed to the bot's event loop."""
     from openai_stub import OpenAIStub
+
+    async def main() -> None:
+        async with OpenAIStub(fixed_delay=delay) as stub:
+            ready.put(stub.base_url)
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
+
+    asyncio.run(main())
+
+
+async def run(conversations: int, delay: float, timeout: float) -> dict[str, Any]:
+    import multiprocessing
 
     from bot.config import Settings
     from bot.messages import Inbound, Kind
@@ -58,17 +71,21 @@ async def run(conversations: int, delay: float, timeout: float) -> dict[str, Any
 
     base = Settings.from_env({})
     knowledge = Knowledge.load(base)
-    async with OpenAIStub(fixed_delay=delay) as stub:
+    context = multiprocessing.get_context("spawn")
+    ready, stop = context.Queue(), context.Event()
+    server = context.Process(target=_serve, args=(delay, ready, stop), daemon=True)
+    server.start()
+    try:
+        base_url = await asyncio.to_thread(ready.get, True, 30)
         with tempfile.TemporaryDirectory(prefix="careerbot-llm-bench-") as tmp:
             settings = replace(base, data_dir=Path(tmp), database_url=f"sqlite:///{tmp}/bench.sqlite3",
-                               llm="openai:bench-model", llm_base_url=stub.base_url, llm_timeout=max(5.0, delay * 4))
+                               llm="openai:bench-model", llm_base_url=base_url, llm_timeout=max(5.0, delay * 4))
             store = open_store(settings.database_url)
             brain = build_brain(settings, knowledge, store)
             agent: Any = brain.agent
             try:
                 # Warm-up: opens the HTTP client and the checkpointer, so the run measures steady state.
                 await brain.handle(Inbound("bench", "warm", "warm", QUESTIONS[0], Kind.DM))
-                stub.requests.clear()
 
                 async def one(i: int) -> tuple[float, dict[str, Any]]:
                     started = time.perf_counter()
@@ -77,20 +94,25 @@ async def run(conversations: int, delay: float, timeout: float) -> dict[str, Any
                     return time.perf_counter() - started, reply.data
 
                 lag: list[float] = []
-                stop = asyncio.Event()
-                monitor = asyncio.create_task(_lag_monitor(stop, lag))
+                done = asyncio.Event()
+                monitor = asyncio.create_task(_lag_monitor(done, lag))
                 started = time.perf_counter()
                 results = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(conversations))), timeout)
                 wall = time.perf_counter() - started
-                stop.set()
+                done.set()
                 await monitor
             finally:
                 await agent.aclose()
                 store.close()
+    finally:
+        stop.set()
+        server.join(10)
+        if server.is_alive():
+            server.terminate()
 
     latencies = [seconds for seconds, _ in results]
     fallbacks = sum(1 for _, data in results if "llm_fallback" in data)
-    calls = len(stub.requests)
+    calls = sum(data.get("llm", {}).get("model_calls", 0) for _, data in results)
     return {
         "conversations": conversations,
         "model_delay_s": delay,

@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from bot.career import CareerServices
@@ -77,6 +78,7 @@ class Brain:
         agent: optional LLM answer path; returning None or raising falls back to the composer.
         secrets: values that must never appear in a reply (tokens, keys).
         rate_limit: (messages, seconds) allowed per user.
+        workers: threads that run the synchronous answer path.
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class Brain:
         agent: AgentFn | None = None,
         secrets: Sequence[str] = (),
         rate_limit: tuple[int, float] = (30, 60.0),
+        workers: int = 32,
     ) -> None:
         self.services = services
         self.store = store
@@ -95,6 +98,7 @@ class Brain:
         self.agent = agent
         self._secrets = tuple(s for s in secrets if s)
         self._rate_limit = rate_limit
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brain")
 
     # --- entry points ----------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Reply:
@@ -104,8 +108,11 @@ class Brain:
                 reply = await self._try_agent(inbound)
                 if reply is not None:
                     return self._redact(reply)
-            # Retrieval and embedding are CPU work: keep the event loop free for other users.
-            return self._redact(await asyncio.to_thread(self.respond, inbound))
+            # Retrieval and embedding are CPU work: keep the event loop free for other users. The
+            # pool is wider than the core count on purpose: threads mostly wait for the embedding
+            # batcher, and more waiting queries make bigger, cheaper batches.
+            loop = asyncio.get_running_loop()
+            return self._redact(await loop.run_in_executor(self._executor, self.respond, inbound))
         except Exception:
             _log.exception("failed to answer %s message %s", inbound.platform, inbound.message_id)
             return Reply(text="Sorry, something went wrong on my side while answering. Please try again in a "

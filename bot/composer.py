@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.messages import Source
 from knowledge.retriever import Passage
@@ -21,13 +22,23 @@ _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*\[])|\n+")
 _MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+|\*\*|__|`")
 
 
+@lru_cache(maxsize=8192)
+def _sentences_with_tokens(body: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Sentences of a chunk body and their tokens; cached, since the same chunks answer many questions."""
+    return tuple((s, frozenset(tokenize(s))) for s in _readable_sentences(body))
+
+
 def passage_sentences(passage: Passage) -> list[str]:
+    return [s for s, _ in _sentences_with_tokens(passage.chunk.body)]
+
+
+def _readable_sentences(body: str) -> list[str]:
     """Readable sentences of a passage body, with list markers and emphasis removed.
 
     Table rows, lead-ins ending in a colon and fragments are skipped: out of context they read badly.
     """
     out = []
-    for raw in _SENT_SPLIT.split(passage.chunk.body):
+    for raw in _SENT_SPLIT.split(body):
         sentence = _MD_NOISE.sub("", raw).strip()
         if sentence.startswith("|") or sentence.endswith(":") or len(sentence.split()) < 4:
             continue
@@ -56,8 +67,8 @@ def compose_answer(question: str, passages: Sequence[Passage], *, max_sentences:
     q_tokens = set(tokenize(question))
     scored: list[tuple[float, int, str, int]] = []
     for rank, passage in enumerate(passages[:4]):
-        for position, sentence in enumerate(passage_sentences(passage)):
-            overlap = len(q_tokens & set(tokenize(sentence)))
+        for position, (sentence, tokens) in enumerate(_sentences_with_tokens(passage.chunk.body)):
+            overlap = len(q_tokens & tokens)
             # Rank and position break ties: earlier passages and earlier sentences read as the point.
             score = overlap * 2.0 + (4 - rank) * 0.6 - position * 0.05
             scored.append((score, rank, sentence, number[passage.chunk.title]))

@@ -84,12 +84,12 @@ def index_status(index_dir: Path, sources: list[Path], embeddings: MiniLMEmbeddi
 
 def build_index(sources: list[Path], out_dir: Path, embeddings: MiniLMEmbeddings) -> dict[str, Any]:
     """Chunk, embed and save; the folder is replaced atomically so readers never see half an index."""
+    import faiss
+    import numpy as np
     from langchain_community.docstore.in_memory import InMemoryDocstore
     from langchain_community.vectorstores import FAISS
     from langchain_community.vectorstores.utils import DistanceStrategy
     from langchain_core.documents import Document
-    import faiss
-    import numpy as np
 
     started = time.perf_counter()
     chunks: list[Chunk] = []

@@ -20,6 +20,7 @@ import hashlib
 import logging
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -32,7 +33,7 @@ from bot.intents import classify
 from bot.llm.errors import AgentFailure, failure_reason, is_retryable
 from bot.llm.guard import OutputGuard
 from bot.llm.memory import open_checkpointer, summarize_messages
-from bot.llm.middleware import CallBudgetMiddleware, TurnContext
+from bot.llm.middleware import CallBudgetMiddleware, SeedHistoryMiddleware, TurnContext
 from bot.llm.models import ModelSpec, parse_model_spec
 from bot.llm.prompts import build_system_prompt, new_canary
 from bot.messages import Inbound, Reply
@@ -161,16 +162,12 @@ class LLMAgent:
         config = {"configurable": {"thread_id": inbound.conversation_key},
                   "metadata": {"user_key": inbound.user_key, "platform": inbound.platform},
                   "recursion_limit": 4 * self.options.max_model_calls + 4}
-        before: set[str] = set()
+        question = HumanMessage(text, id=f"q-{uuid.uuid4().hex}")
+        turn.seed = _seed_messages(history)  # used only if the conversation is new to the agent
         try:
             async with asyncio.timeout(self.options.answer_budget):
-                snapshot = await graph.aget_state(config)
-                stored = snapshot.values.get("messages", []) if snapshot.values else []
-                before = {m.id for m in stored}
-                seed = [] if stored else _seed_messages(history)
-                result = await graph.ainvoke({"messages": [*seed, HumanMessage(text)]}, config, context=turn,
-                                             durability="exit")
-            messages = [m for m in result["messages"] if m.id not in before]
+                result = await graph.ainvoke({"messages": [question]}, config, context=turn, durability="exit")
+            messages = _from(result["messages"], question.id)
             final = messages[-1] if messages else None
             if not isinstance(final, AIMessage) or final.tool_calls:
                 raise AgentFailure("no_answer", "the model ended without a final answer")
@@ -181,7 +178,7 @@ class LLMAgent:
         except BaseException as exc:
             # Cancellation (the adapter gave up, shutdown) also rolls back, then propagates as is.
             reason = "cancelled" if isinstance(exc, asyncio.CancelledError) else failure_reason(exc)
-            await self._roll_back(graph, config, before)
+            await self._roll_back(graph, config, question.id)
             self._log_failure(inbound.conversation_key, reason, started, turn)
             if isinstance(exc, AgentFailure) or not isinstance(exc, Exception):
                 raise
@@ -256,6 +253,7 @@ class LLMAgent:
             checkpointer, release = await open_checkpointer(self._database_url, self._data_dir, stack)
             opts = self.options
             middleware = [
+                SeedHistoryMiddleware(),
                 SummarizationMiddleware(
                     model, trigger=[("tokens", opts.summarize_after_tokens), ("messages", opts.summarize_after_messages)],
                     keep=("messages", opts.keep_messages), summarizer=summarize_messages),
@@ -278,7 +276,7 @@ class LLMAgent:
         for loop in [lp for lp in self._opening if lp.is_closed()]:
             self._opening.pop(loop, None)
 
-    async def _roll_back(self, graph: Any, config: dict[str, Any], before: set[str]) -> None:
+    async def _roll_back(self, graph: Any, config: dict[str, Any], question_id: str | None) -> None:
         """Remove this turn's messages from memory, so a failed turn leaves no trace for the next one."""
         from langchain_core.messages import RemoveMessage
 
@@ -286,7 +284,7 @@ class LLMAgent:
             async with asyncio.timeout(5):
                 snapshot = await graph.aget_state(config)
                 stored = snapshot.values.get("messages", []) if snapshot.values else []
-                removals = [RemoveMessage(id=m.id) for m in stored if m.id not in before]
+                removals = [RemoveMessage(id=m.id) for m in _from(stored, question_id)]
                 if removals:
                     await graph.aupdate_state(config, {"messages": removals}, as_node="model")
         except Exception:
@@ -341,6 +339,14 @@ def _seed_messages(history: Sequence[Turn]) -> list[Any]:
         elif turn.role == "assistant":
             seeded.append(AIMessage(turn.text[:2000]))
     return seeded
+
+
+def _from(messages: Sequence[Any], message_id: str | None) -> list[Any]:
+    """`messages` from the one with `message_id` on (empty if it is not there)."""
+    for index, message in enumerate(messages):
+        if message.id == message_id:
+            return list(messages[index:])
+    return []
 
 
 def _short(key: str) -> str:

@@ -16,19 +16,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, RemoveMessage
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
 
 from bot.career import ToolContext
 from bot.llm.errors import AgentFailure
 from bot.llm.memory import repair_history
 
-__all__ = ["CallBudgetMiddleware", "TurnContext"]
+__all__ = ["CallBudgetMiddleware", "SeedHistoryMiddleware", "TurnContext"]
 
 
 @dataclass
 class TurnContext(ToolContext):
     """`ToolContext` plus what one answer cost; passed to the graph as its runtime context."""
 
+    seed: list[Any] = field(default_factory=list)
     model_calls: int = 0
     model_seconds: float = 0.0
     usage: dict[str, int] = field(default_factory=lambda: {"input_tokens": 0, "output_tokens": 0,
@@ -83,6 +85,22 @@ class CallBudgetMiddleware(AgentMiddleware):
                     names = ", ".join(str(c.get("name")) for c in message.invalid_tool_calls)
                     raise AgentFailure("malformed_tool_call", names)
         return response
+
+
+class SeedHistoryMiddleware(AgentMiddleware):
+    """Start a conversation the agent has no memory of from the transcript the brain kept.
+
+    Earlier turns may have been answered offline (before an LLM was configured, or during an
+    outage); the person saw them, so the model should too. Done inside the run, where the stored
+    state is already loaded, to spare every turn an extra read of the checkpoint.
+    """
+
+    async def abefore_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        context = getattr(runtime, "context", None)
+        messages = state["messages"]
+        if not isinstance(context, TurnContext) or not context.seed or len(messages) != 1:
+            return None
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *context.seed, *messages]}
 
 
 def _messages(response: Any) -> list[Any]:

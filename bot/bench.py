@@ -1,0 +1,118 @@
+"""`careerbot bench`: reply latency and throughput of the brain with no LLM, at a fixed arrival rate.
+
+Messages arrive on a fixed schedule (open loop), as they do from a busy community, and each one's
+latency runs from its scheduled arrival to its reply, so queueing delay counts. The floor (one
+query embedding plus the hybrid search, measured alone) is reported beside it so the gap between
+the bare minimum and the full reply is visible. Questions are generated to be distinct, so the
+query-embedding cache does not flatter the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import resource
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.messages import Inbound, Kind
+
+__all__ = ["bench_questions", "run_bench"]
+
+_OPENERS = ["What", "How much", "Why", "Do", "Which", "Is it true that", "Can you explain why", "Tell me"]
+_TOPICS = [
+    "latency does a fraud detection system need", "do AI engineers earn at big tech", "is AI engineering a gold rush",
+    "math does an ML engineer need", "do AI engineers train models from scratch", "is the difference between AI and ML engineers",
+    "tools does an AI engineer use every day", "is evaluation important for LLM apps", "skills matter for junior AI engineers",
+    "does running models locally help privacy", "is RAG and how does it work", "are the five challenges of AI engineering",
+    "should avoid a career in AI engineering", "projects can I build to learn", "is prompt injection",
+    "recall and precision targets matter in production", "does Chip Huyen say about the two careers",
+    "is Ollama used for", "are embeddings and vector search", "does a typical day of an AI engineer look like",
+]
+_TAILS = ["", " for a beginner", " in 2026", " if I come from backend work", " for someone self-taught",
+          " at a startup", " compared to data science", " according to your sources"]
+
+
+def bench_questions(n: int, seed: int = 7) -> list[str]:
+    """`n` questions, distinct as long as n <= 1280, in a shuffled but reproducible order."""
+    combos = list(itertools.product(_OPENERS, _TOPICS, _TAILS))
+    random.Random(seed).shuffle(combos)
+    return [f"{o} {t}{tail}?" for o, t, tail in (combos * (n // len(combos) + 1))[:n]]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def run_bench(settings: Settings, *, messages: int = 2000, concurrency: int = 32, rate: float = 140.0) -> dict[str, Any]:
+    from bot.runtime import Knowledge, build_brain
+    from bot.store import open_store
+
+    started = time.perf_counter()
+    knowledge = Knowledge.load(settings)
+    load_seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="careerbot-bench-") as tmp:
+        bench_settings = replace(settings, data_dir=Path(tmp), database_url=f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+        store = open_store(bench_settings.database_url)
+        try:
+            brain = build_brain(bench_settings, knowledge, store)
+            floor = _floor(knowledge, bench_questions(200, seed=99))
+            latencies, wall = asyncio.run(_drive(brain, bench_questions(messages), concurrency, rate))
+        finally:
+            store.close()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {
+        "messages": messages,
+        "target_rate": rate,
+        "concurrency": concurrency,
+        "achieved_rate": round(messages / wall, 1),
+        "latency_ms": {p: round(_percentile(latencies, q) * 1000, 1)
+                       for p, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))},
+        "floor_ms": {"p50": round(statistics.median(floor) * 1000, 2), "p99": round(_percentile(floor, 99) * 1000, 2)},
+        "max_rss_mb": round(rss_mb, 1),
+        "startup_seconds": round(load_seconds, 1),
+    }
+    lat = result["latency_ms"]
+    result["summary"] = (
+        f"{messages} messages at {rate:g}/s target (achieved {result['achieved_rate']}/s), concurrency {concurrency}\n"
+        f"reply latency ms: p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}\n"
+        f"floor (embed + hybrid search, alone) ms: p50 {result['floor_ms']['p50']}  p99 {result['floor_ms']['p99']}\n"
+        f"max RSS {result['max_rss_mb']} MB; knowledge load {result['startup_seconds']} s"
+    )
+    return result
+
+
+def _floor(knowledge: Any, questions: list[str]) -> list[float]:
+    retriever = knowledge.services.retriever
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        retriever.search(q + " (floor)", 5)  # the suffix keeps these out of the embedding cache
+        times.append(time.perf_counter() - t)
+    return times
+
+
+async def _drive(brain: Any, questions: list[str], concurrency: int, rate: float) -> tuple[list[float], float]:
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    start = time.perf_counter()
+
+    async def one(i: int, text: str) -> None:
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        async with gate:
+            # Many users, as in a real community: the per-user rate limit must not shape the result.
+            await brain.handle(Inbound("bench", f"U{i % 500}", "C1", text, Kind.DM))
+        latencies.append(time.perf_counter() - scheduled)
+
+    await asyncio.gather(*(one(i, q) for i, q in enumerate(questions)))
+    return latencies, time.perf_counter() - start
