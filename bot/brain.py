@@ -37,7 +37,7 @@ HELP_TEXT = (
     "- Ask a question: *Is AI engineering more like building the engine or the car?*\n"
     "- Describe yourself: *I'm a backend dev who hates calculus. Is AI engineering for me?*\n"
     "- Ask for a plan: *What should I learn first to become an AI engineer?*\n"
-    "- `/quiz` takes the 14-question fit quiz (buttons), `/quiz-reset` starts it over\n"
+    "- `/quiz` takes the short fit quiz (buttons), `/quiz-reset` starts it over\n"
     "- `/career <question>` answers privately, `/plan <goal>` builds a learning plan\n"
     "- `/forget` deletes everything I hold about you"
 )
@@ -210,7 +210,7 @@ class Brain:
                 "bye" if re.search(r"\b(bye|see (you|ya))", lowered) else "default")
             return Reply(text=_SMALLTALK_REPLIES[key], intent=intent.value)
         if intent is Intent.QUIZ:
-            return Reply(text="The fit quiz has 14 short questions about situations you'd enjoy or avoid. "
+            return Reply(text="The fit quiz asks short questions about situations you'd enjoy or avoid. "
                               "Type `/quiz` to start it (or `careerbot quiz` in a terminal).", intent=intent.value)
         if intent is Intent.PLAN:
             return self._plan(inbound, text)
