@@ -37,9 +37,8 @@ def render_reply(reply: Reply) -> str:
 
 
 def run_chat(brain: Brain, stdin: TextIO, stdout: TextIO, *, user: str = "local", interactive: bool = True) -> int:
-    """Read lines until EOF or `quit`; returns the process exit code."""
-    if interactive:
-        stdout.write("careerbot: ask me about AI vs ML engineering careers. `help` for examples, `quit` to leave.\n")
+    """Read lines until EOF or `quit`; returns the process exit code. `interactive` shows prompts."""
+    stdout.write("careerbot: ask me about AI vs ML engineering careers. `help` for examples, `quit` to leave.\n")
     buttons: list[Button] = []
     while True:
         if interactive:

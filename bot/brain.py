@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Protocol
 
 from bot.career import CareerServices
@@ -100,6 +101,9 @@ class Brain:
         self._rate_limit = rate_limit
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brain")
 
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
     # --- entry points ----------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Reply:
         """Answer one inbound; never raises."""
@@ -112,7 +116,10 @@ class Brain:
             # pool is wider than the core count on purpose: threads mostly wait for the embedding
             # batcher, and more waiting queries make bigger, cheaper batches.
             loop = asyncio.get_running_loop()
-            return self._redact(await loop.run_in_executor(self._executor, self.respond, inbound))
+            reply = await loop.run_in_executor(self._executor, self.respond, inbound)
+            if reply.intent == "forget":
+                await self._forget_agent_memory(inbound.user_key)
+            return self._redact(reply)
         except Exception:
             _log.exception("failed to answer %s message %s", inbound.platform, inbound.message_id)
             return Reply(text="Sorry, something went wrong on my side while answering. Please try again in a "
@@ -310,6 +317,15 @@ class Brain:
         return self._remember_answer(inbound, question, reply.text, reply.sources, intent=reply.intent,
                                      data=reply.data)
 
+    async def _forget_agent_memory(self, user_key: str) -> None:
+        """`/forget` also reaches the LLM's conversation memory, which lives outside the store."""
+        forget = getattr(self.agent, "forget_user", None)
+        if forget is not None:
+            try:
+                await forget(user_key)
+            except Exception:
+                _log.warning("could not clear the LLM memory of a user", exc_info=True)
+
     def _redact(self, reply: Reply) -> Reply:
         text = reply.text
         for secret in self._secrets:
@@ -318,7 +334,5 @@ class Brain:
 
 
 def _with(reply: Reply, **changes: Any) -> Reply:
-    from dataclasses import replace
-
     return replace(reply, **changes)
 

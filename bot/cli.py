@@ -120,7 +120,7 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
         if command in ("chat",) or (command == "run" and _wants_console(args, settings)):
             from adapters.console import run_chat
 
-            return run_chat(runtime.brain, sys.stdin, sys.stdout, interactive=sys.stdin.isatty() or True)
+            return run_chat(runtime.brain, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
         if command == "run":
             return asyncio.run(_run_adapters(args, runtime))
         return _one_shot(args, runtime)
@@ -147,7 +147,12 @@ async def _run_adapters(args: argparse.Namespace, runtime: Any) -> int:
         from adapters.discord import run_discord
 
         tasks.append(run_discord(settings, runtime.brain, runtime.store))
-    await asyncio.gather(*tasks)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        aclose = getattr(runtime.brain.agent, "aclose", None)
+        if aclose is not None:
+            await aclose()
     return 0
 
 

@@ -71,6 +71,20 @@ def _token(env: Mapping[str, str], name: str, prefixes: tuple[str, ...] = ()) ->
     return raw
 
 
+# The providers' own key variables, honoured when CAREERBOT_LLM_API_KEY is not set.
+_PROVIDER_KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY",
+                           "google_genai": "GOOGLE_API_KEY", "groq": "GROQ_API_KEY",
+                           "mistralai": "MISTRAL_API_KEY", "deepseek": "DEEPSEEK_API_KEY", "xai": "XAI_API_KEY"}
+
+
+def _llm_key(env: Mapping[str, str], llm: str | None) -> str | None:
+    own = env.get("CAREERBOT_LLM_API_KEY", "").strip()
+    if own or not llm:
+        return own or None
+    variable = _PROVIDER_KEY_VARIABLES.get(llm.partition(":")[0].strip().lower())
+    return (env.get(variable, "").strip() or None) if variable else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Frozen runtime configuration; build it with `Settings.from_env()`."""
@@ -177,7 +191,7 @@ class Settings:
             database_url=database_url,
             llm=llm,
             llm_base_url=_url(env, "CAREERBOT_LLM_BASE_URL", ("http", "https")),
-            llm_api_key=env.get("CAREERBOT_LLM_API_KEY", "").strip() or None,
+            llm_api_key=_llm_key(env, llm),
             llm_timeout=_float(env, "CAREERBOT_LLM_TIMEOUT", 20.0),
             log_level=log_level,
             discord_token=_token(env, "DISCORD_TOKEN"),

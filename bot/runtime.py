@@ -74,9 +74,14 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.llm:
+            from bot.llm.models import parse_model_spec
+
+            parse_model_spec(settings)  # a wrong model setting fails now, not after building the index
         knowledge = Knowledge.load(settings)
         store = open_store(settings.database_url)
         return cls(settings=settings, knowledge=knowledge, store=store, brain=build_brain(settings, knowledge, store))
 
     def close(self) -> None:
+        self.brain.close()
         self.store.close()

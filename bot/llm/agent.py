@@ -139,7 +139,11 @@ class LLMAgent:
         started = time.perf_counter()
         turn = TurnContext(user_key=inbound.user_key, conversation_key=inbound.conversation_key)
         thread_id = inbound.conversation_key
-        resources = await self._loop_resources()
+        try:
+            resources = await self._loop_resources()
+        except Exception as exc:  # e.g. PostgreSQL unreachable: answer offline, try again next time
+            self._log_failure(thread_id, "memory_unavailable", started, turn)
+            raise AgentFailure("memory_unavailable", str(exc)[:200]) from exc
         try:
             async with asyncio.timeout(self.options.slot_wait):
                 await resources.slots.acquire()

@@ -9,8 +9,7 @@ module adds what it does not: checks that the provider package is installed and 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from typing import Any
@@ -83,13 +82,12 @@ class ModelSpec:
         return model, closers
 
 
-def parse_model_spec(settings: Settings, environ: Mapping[str, str] | None = None) -> ModelSpec:
+def parse_model_spec(settings: Settings) -> ModelSpec:
     """Validate `settings.llm` and friends; raise `ConfigError` with one line naming the fix.
 
-    `environ` is only consulted for the providers' own key variables (`OPENAI_API_KEY`, ...),
-    which their SDKs read themselves; `CAREERBOT_LLM_API_KEY` takes precedence.
+    The key is `settings.llm_api_key`, which `Settings.from_env` fills from `CAREERBOT_LLM_API_KEY`
+    or else the provider's own variable (`OPENAI_API_KEY`, ...).
     """
-    env = os.environ if environ is None else environ
     raw = (settings.llm or "").strip()
     provider, _, model = raw.partition(":")
     provider, model = provider.strip().lower(), model.strip()
@@ -121,7 +119,7 @@ def parse_model_spec(settings: Settings, environ: Mapping[str, str] | None = Non
         if base_url:
             kwargs["base_url"] = base_url
         key_variable = _KEY_VARIABLES.get(provider)
-        if not key and key_variable and not env.get(key_variable, "").strip():
+        if not key and key_variable:
             if base_url and provider == "openai":
                 key = _PLACEHOLDER_KEY
             else:

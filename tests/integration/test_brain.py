@@ -204,3 +204,19 @@ def test_conversation_keys_separate_threads_and_users() -> None:
     assert a.conversation_key == "slack:T1:C1:1.0"
     assert replace(a, thread=None).conversation_key == "slack:T1:C1:user:U1"
     assert a.user_key == "slack:U1"
+
+
+def test_forget_also_clears_the_llm_memory(brain: Brain) -> None:
+    forgotten: list[str] = []
+
+    class Agent:
+        async def __call__(self, inbound, text, history):
+            return None  # decline: the composer answers
+
+        async def forget_user(self, user_key: str) -> int:
+            forgotten.append(user_key)
+            return 1
+
+    with_agent = Brain(brain.services, brain.store, brain.quiz, agent=Agent())
+    assert command(with_agent, "forget").intent == "forget"
+    assert forgotten == ["test:U1"]

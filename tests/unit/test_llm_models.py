@@ -17,13 +17,13 @@ def with_llm(settings: Settings, llm: str, **changes: object) -> Settings:
 
 def test_openai_needs_a_key(settings: Settings) -> None:
     with pytest.raises(ConfigError, match=r"needs an API key: set CAREERBOT_LLM_API_KEY \(or OPENAI_API_KEY\)"):
-        parse_model_spec(with_llm(settings, "openai:gpt-4o-mini"), environ={})
+        parse_model_spec(with_llm(settings, "openai:gpt-4o-mini"))
 
 
 def test_openai_key_from_either_variable(settings: Settings) -> None:
-    spec = parse_model_spec(with_llm(settings, "openai:gpt-4o-mini"), environ={"OPENAI_API_KEY": "sk-env"})
-    assert "api_key" not in spec.kwargs  # the SDK reads its own variable
-    spec = parse_model_spec(with_llm(settings, "openai:gpt-4o-mini", llm_api_key="sk-ours-123456"), environ={})
+    env_settings = Settings.from_env({"CAREERBOT_LLM": "openai:gpt-4o-mini", "OPENAI_API_KEY": "sk-env"})
+    assert parse_model_spec(env_settings).kwargs["api_key"] == "sk-env"
+    spec = parse_model_spec(with_llm(settings, "openai:gpt-4o-mini", llm_api_key="sk-ours-123456"))
     assert spec.kwargs["api_key"] == "sk-ours-123456"
     assert "sk-ours" not in repr(spec)
     assert spec.kwargs["timeout"] == settings.llm_timeout and spec.kwargs["max_retries"] == 0
@@ -32,9 +32,9 @@ def test_openai_key_from_either_variable(settings: Settings) -> None:
 @pytest.mark.parametrize("alias", ["llamacpp", "vllm", "lmstudio", "openai-compatible"])
 def test_openai_compatible_servers_need_a_base_url_but_no_key(settings: Settings, alias: str) -> None:
     with pytest.raises(ConfigError, match="needs CAREERBOT_LLM_BASE_URL"):
-        parse_model_spec(with_llm(settings, f"{alias}:qwen2.5-7b-instruct"), environ={})
+        parse_model_spec(with_llm(settings, f"{alias}:qwen2.5-7b-instruct"))
     spec = parse_model_spec(with_llm(settings, f"{alias}:qwen2.5-7b-instruct",
-                                     llm_base_url="http://127.0.0.1:8080/v1"), environ={})
+                                     llm_base_url="http://127.0.0.1:8080/v1"))
     assert spec.provider == "openai" and spec.model == "qwen2.5-7b-instruct"
     assert spec.kwargs["base_url"] == "http://127.0.0.1:8080/v1" and spec.kwargs["api_key"]
 
@@ -42,7 +42,7 @@ def test_openai_compatible_servers_need_a_base_url_but_no_key(settings: Settings
 @pytest.mark.skipif(find_spec("langchain_anthropic") is not None, reason="langchain-anthropic is installed")
 def test_missing_provider_package_names_the_extra(settings: Settings) -> None:
     with pytest.raises(ConfigError) as error:
-        parse_model_spec(with_llm(settings, "anthropic:claude-sonnet-4-5"), environ={"ANTHROPIC_API_KEY": "k"})
+        parse_model_spec(with_llm(settings, "anthropic:claude-sonnet-4-5", llm_api_key="k"))
     assert str(error.value) == ("CAREERBOT_LLM=anthropic:claude-sonnet-4-5 needs the langchain-anthropic package: "
                                 "pip install 'careerbot[anthropic]'")
     assert "\n" not in str(error.value)
@@ -51,7 +51,7 @@ def test_missing_provider_package_names_the_extra(settings: Settings) -> None:
 @pytest.mark.skipif(find_spec("langchain_ollama") is not None, reason="langchain-ollama is installed")
 def test_ollama_without_its_package(settings: Settings) -> None:
     with pytest.raises(ConfigError, match=r"pip install 'careerbot\[ollama\]'"):
-        parse_model_spec(with_llm(settings, "ollama:llama3.2"), environ={})
+        parse_model_spec(with_llm(settings, "ollama:llama3.2"))
 
 
 @pytest.mark.parametrize(("llm", "message"), [
@@ -60,12 +60,12 @@ def test_ollama_without_its_package(settings: Settings) -> None:
 ])
 def test_malformed_values(settings: Settings, llm: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        parse_model_spec(with_llm(settings, llm), environ={})
+        parse_model_spec(with_llm(settings, llm))
 
 
 def test_model_is_built_without_network(settings: Settings) -> None:
     spec = parse_model_spec(with_llm(settings, "openai:gpt-4o-mini", llm_base_url="http://127.0.0.1:9/v1",
-                                     llm_timeout=3.0), environ={})
+                                     llm_timeout=3.0))
     model, closers = spec.create()
     assert model.model_name == "gpt-4o-mini"
     assert model.openai_api_base == "http://127.0.0.1:9/v1"

@@ -7,6 +7,8 @@ errors, delays and garbage. Each model call has a 1 s budget here.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -177,3 +179,38 @@ async def test_forget_user_deletes_agent_memory(
     stub.requests.clear()
     await brain.handle(ask("What does an ML engineer do?", user="U9", channel="D9"))
     assert not any(m["role"] == "tool" for m in stub.requests[0]["messages"])
+
+
+PG_URL = os.environ.get("CAREERBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_unreachable() -> str | None:
+    try:
+        import psycopg
+
+        psycopg.connect(PG_URL, connect_timeout=2).close()
+    except Exception as exc:  # any reason at all: skip, this test is about memory, not connectivity
+        return f"PostgreSQL unreachable at CAREERBOT_TEST_POSTGRES_URL: {exc}"
+    return None
+
+
+@pytest.mark.postgres
+async def test_memory_on_postgres_survives_a_restart(
+        stub: OpenAIStub, make_llm_brain: Callable[..., Brain], store: Store) -> None:
+    if (reason := _postgres_unreachable()) is not None:
+        pytest.skip(reason)
+    channel = f"D-{uuid.uuid4().hex[:12]}"  # the database is shared between runs
+    first = make_llm_brain(store, database_url=PG_URL)
+    stub.push(Step.tool_call("search_articles", {"query": "AI engineer skills"}), Step.reply("Python and APIs [1]."))
+    await first.handle(ask("Which skills matter most for AI engineers?", channel=channel))
+    await first.agent.aclose()  # type: ignore[union-attr]
+
+    stub.requests.clear()
+    second = make_llm_brain(store, database_url=PG_URL)
+    stub.push(Step.reply("Then evaluation [1]."))
+    await second.handle(ask("And which skills should an AI engineer learn after those?", channel=channel))
+
+    sent = stub.requests[0]
+    assert "Which skills matter most for AI engineers?" in stub.user_texts(sent)
+    assert any(m["role"] == "tool" for m in sent["messages"])
+    assert await second.agent.forget_user("slack:U1") >= 1  # type: ignore[union-attr]
