@@ -8,13 +8,14 @@ three steps: now, next, later. Every step names resources with URLs so the plan 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["LearningPlan", "LearningPlanner", "PlanStep", "Skill", "load_skills"]
+__all__ = ["LearningPlan", "LearningPlanner", "PlanStep", "Skill", "load_skills", "parse_skills"]
 
 _NEGATION = re.compile(r"\b(not|never|no|don'?t|can'?t|haven'?t|hate|dislike|weak|struggle\w*|bad at|"
                        r"rusty|lack\w*|without|new to|beginner|want to learn|need to learn|learn)\b|n't\b", re.I)
@@ -103,24 +104,30 @@ class LearningPlan:
 
 
 def load_skills(path: Path) -> tuple[dict[str, Any], list[Skill]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The tracks and skills of a skills.yaml file."""
+    return parse_skills(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+def parse_skills(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[Skill]]:
+    """Tracks and skills from parsed skills.yaml data; optional fields get defaults."""
     skills = [
         Skill(
             id=str(s["id"]),
-            title=str(s["title"]),
-            track=str(s["track"]),
-            stage=str(s["stage"]),
+            title=str(s.get("title") or s["id"]),
+            track=str(s.get("track") or "shared"),
+            stage=str(s.get("stage") or ""),
             ml_stage=str(s["ml_stage"]) if s.get("ml_stage") else None,
             prereqs=tuple(s.get("prereqs") or ()),
             dims=tuple(s.get("dims") or ()),
             keywords=tuple(str(k).lower() for k in s.get("keywords") or ()),
-            why=str(s.get("why", "")),
-            hours=int(s.get("hours", 10)),
-            resources=tuple(dict(r) for r in s.get("resources") or ()),
+            why=str(s.get("why") or "").strip(),
+            hours=int(s.get("hours") or 10),
+            resources=tuple({"title": str(r.get("title") or r["url"]), "url": str(r["url"]),
+                             "type": str(r.get("type", ""))} for r in s.get("resources") or () if r.get("url")),
         )
-        for s in data["skills"]
+        for s in data.get("skills") or ()
     ]
-    return data["tracks"], skills
+    return dict(data.get("tracks") or {}), skills
 
 
 class LearningPlanner:

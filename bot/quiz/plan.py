@@ -13,25 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.plan import Skill, load_skills, parse_skills
 from bot.quiz.model import ROLES, QuizDefinition
 
 __all__ = ["PlanItem", "Skill", "SkillCatalog", "build_plan", "load_skill_catalog"]
 
 _TRACK_OF_ROLE = {"ai_engineer": "ai", "ml_engineer": "ml"}
-
-
-@dataclass(frozen=True)
-class Skill:
-    id: str
-    title: str
-    track: str  # ai | ml | shared
-    stage: str
-    ml_stage: str | None
-    dims: tuple[str, ...]
-    prereqs: tuple[str, ...]
-    why: str
-    hours: float | None
-    resources: tuple[tuple[str, str], ...]  # (title, url)
 
 
 @dataclass(frozen=True)
@@ -81,37 +68,15 @@ class PlanItem:
 
 
 def load_skill_catalog(source: str | Path | Mapping[str, Any]) -> SkillCatalog:
-    """Read skills.yaml (path or parsed mapping); tolerant of optional fields."""
+    """Read skills.yaml (path or parsed mapping) with the learning planner's parser."""
     if isinstance(source, Mapping):
-        data: Mapping[str, Any] = source
+        tracks, skills = parse_skills(source)
     else:
-        import yaml
-
-        data = yaml.safe_load(Path(source).read_text(encoding="utf-8")) or {}
-    tracks = data.get("tracks") or {}
+        tracks, skills = load_skills(Path(source))
     stages = {
         role: tuple((str(s["id"]), str(s.get("title") or s["id"])) for s in (tracks.get(role) or {}).get("stages") or [])
         for role in ROLES
     }
-    skills = []
-    for raw in data.get("skills") or []:
-        resources = tuple(
-            (str(r.get("title") or r["url"]), str(r["url"])) for r in raw.get("resources") or [] if r.get("url")
-        )
-        skills.append(
-            Skill(
-                id=str(raw["id"]),
-                title=str(raw.get("title") or raw["id"]),
-                track=str(raw.get("track") or "shared"),
-                stage=str(raw.get("stage") or ""),
-                ml_stage=str(raw["ml_stage"]) if raw.get("ml_stage") else None,
-                dims=tuple(raw.get("dims") or ()),
-                prereqs=tuple(raw.get("prereqs") or ()),
-                why=str(raw.get("why") or "").strip(),
-                hours=float(raw["hours"]) if raw.get("hours") is not None else None,
-                resources=resources,
-            )
-        )
     return SkillCatalog(stages=stages, skills=tuple(skills))
 
 
@@ -191,7 +156,7 @@ def build_plan(
                     dimension=dim,
                     why=skill.why,
                     hours=skill.hours,
-                    resources=skill.resources[:2],
+                    resources=tuple((r["title"], r["url"]) for r in skill.resources[:2]),
                 )
             )
             picked.add(skill.id)
