@@ -82,3 +82,26 @@ def test_rebuild_replaces_the_folder_atomically(corpus: Path, tmp_path: Path, em
     build_index([corpus], out, embeddings)
     assert sorted(p.name for p in out.iterdir()) == ["index.faiss", "index.pkl", "manifest.json"]
     assert not list(tmp_path.glob(".index-*")) and not (tmp_path / "idx.old").exists()
+
+
+def test_fast_path_embeddings_equal_sentence_transformers(embeddings) -> None:
+    import numpy as np
+
+    texts = ["What latency do fraud systems need?", "ML engineers train models from scratch with heavy math."]
+    ours = np.array(embeddings.embed_documents(texts))
+    reference = embeddings._load().encode(texts, normalize_embeddings=True)
+    assert np.abs(ours - reference).max() < 1e-5
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_concurrent_queries_are_batched_and_answered_in_order(embeddings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [f"question number {i} about AI engineering pay" for i in range(40)]
+    with ThreadPoolExecutor(16) as pool:
+        vectors = list(pool.map(embeddings.embed_query, questions))
+    import numpy as np
+
+    alone = np.array(embeddings.embed_documents(questions))
+    # Batched with strangers (padding to their length) or alone, each question gets its own vector.
+    assert np.abs(np.array(vectors) - alone).max() < 1e-5
