@@ -113,6 +113,14 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
     if command == "quiz":
         return _quiz(args, settings)
 
+    if command == "run" and args.platform == "slack":
+        from adapters.slack.runner import check_settings
+
+        check_settings(settings, http=args.http is not None)  # fail in a second, not after loading
+    if command == "run" and args.platform == "discord":
+        from adapters.discord.client import check_settings as check_discord
+
+        check_discord(settings)
     from bot.runtime import Runtime
 
     runtime = Runtime.create(settings)

@@ -55,6 +55,12 @@ def _api_base(url: str | None) -> str:
     return url if "/api" in yarl.URL(url).path else f"{url}/api/v10"
 
 
+def check_settings(settings: Settings) -> None:
+    """Raise `ConfigError` naming what is missing, before anything slow starts."""
+    if not settings.discord_token:
+        raise ConfigError("DISCORD_TOKEN is not set: create a bot in the Discord developer portal and put its token in .env")
+
+
 def configure_endpoints(settings: Settings) -> None:
     """Point discord.py's REST client and gateway at the configured URLs.
 
@@ -179,8 +185,7 @@ def build_discord_bot(
     when interactions are deferred and when the typing indicator starts (see `Responder`);
     `client_options` go to discord.py's client as they are (e.g. `guild_ready_timeout`).
     """
-    if not settings.discord_token:
-        raise ConfigError("DISCORD_TOKEN is not set: create a bot in the Discord developer portal and put its token in .env")
+    check_settings(settings)
     configure_endpoints(settings)
     responder = Responder(brain.handle, store, answer_budget=answer_budget, typing_after=typing_after)
     if settings.discord_shard_count:

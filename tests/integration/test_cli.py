@@ -103,3 +103,12 @@ def test_bad_configuration_is_one_line_not_a_traceback(env: dict[str, str]) -> N
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         "careerbot: configuration error: DISCORD_SHARD_COUNT must be a whole number, got 'lots'"]
+
+
+@pytest.mark.parametrize(("args", "variable"), [(["run", "slack"], "SLACK_BOT_TOKEN"),
+                                                (["run", "discord"], "DISCORD_TOKEN")])
+def test_run_a_platform_without_its_token_says_which(env: dict[str, str], args: list[str], variable: str) -> None:
+    out = careerbot(env, *args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0] and "Traceback" not in out.stderr
