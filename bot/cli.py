@@ -123,6 +123,7 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
         check_discord(settings)
     from bot.runtime import Runtime
 
+    logging.getLogger("careerbot").debug("settings: %s", settings.describe())  # secrets show as set/unset
     runtime = Runtime.create(settings)
     try:
         if command in ("chat",) or (command == "run" and _wants_console(args, settings)):
