@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.composer import source_of
 from bot.fit import FitAssessment, FitAssessor
 from bot.messages import Source
 from bot.plan import LearningPlan, LearningPlanner
@@ -45,7 +46,8 @@ class CareerServices:
 
 
 def passages_as_sources(passages: list[Passage]) -> list[Source]:
-    return [Source(title=p.chunk.title, url=p.chunk.url, snippet=p.chunk.body[:300]) for p in passages]
+    """One source per passage (the LLM tools number them; the registry merges repeats)."""
+    return [source_of(p, snippet_chars=300) for p in passages]
 
 
 class Citations:

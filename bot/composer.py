@@ -16,7 +16,7 @@ from bot.messages import Source
 from knowledge.retriever import Passage
 from knowledge.text import tokenize
 
-__all__ = ["cite_sources", "compose_answer", "passage_sentences"]
+__all__ = ["cite_sources", "compose_answer", "passage_sentences", "source_of"]
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*\[])|\n+")
 _MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+|\*\*|__|`")
@@ -46,15 +46,19 @@ def _readable_sentences(body: str) -> list[str]:
     return out
 
 
+def source_of(passage: Passage, snippet_chars: int = 240) -> Source:
+    """The citation for one passage: its article's title and link, the passage as snippet."""
+    snippet = passage.chunk.body.replace("\n", " ")
+    if len(snippet) > snippet_chars:
+        snippet = snippet[:snippet_chars] + "..."
+    return Source(title=passage.chunk.title, url=passage.chunk.url, snippet=snippet)
+
+
 def cite_sources(passages: Sequence[Passage]) -> list[Source]:
     """One source per article, in first-cited order, with the passage that was used as snippet."""
     seen: dict[str, Source] = {}
     for p in passages:
-        if p.chunk.doc_id not in seen:
-            snippet = p.chunk.body.replace("\n", " ")
-            seen[p.chunk.doc_id] = Source(
-                title=p.chunk.title, url=p.chunk.url, snippet=snippet[:240] + ("..." if len(snippet) > 240 else "")
-            )
+        seen.setdefault(p.chunk.doc_id, source_of(p))
     return list(seen.values())
 
 

@@ -32,7 +32,8 @@ def clean(raw: object, *, max_chars: int = MAX_CHARS) -> CleanText:
     original_length = len(text)
     text = unicodedata.normalize("NFKC", text[: max_chars * 4])
     text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _BLANK_LINES.sub("\n\n", _SPACES.sub(" ", text)).strip()
+    text = "\n".join(line.strip() for line in _SPACES.sub(" ", text).split("\n"))
+    text = _BLANK_LINES.sub("\n\n", text).strip()
     truncated = original_length > max_chars or len(text) > max_chars
     if len(text) > max_chars:
         cut = text[:max_chars]

@@ -35,7 +35,7 @@ class MiniLMEmbeddings(Embeddings):
         self._model: Any = None
         self._lock = threading.Lock()
         self._pending: queue.SimpleQueue[tuple[str, Future[list[float]]]] = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
+        self._workers_started: list[threading.Thread] = []
         self._workers = workers
         self._batch_size = batch_size
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
@@ -79,14 +79,15 @@ class MiniLMEmbeddings(Embeddings):
 
     def embed_many_queries(self, texts: list[str]) -> list[list[float]]:
         """Embed several queries in one forward pass (used by the micro-batcher and the fit scorer)."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            for text, vec in zip(missing, self.embed_documents(missing), strict=True):
-                self._remember(text, vec)
-        return [self._cache.get(t) or self.embed_documents([t])[0] for t in texts]
+        known = {t: v for t in dict.fromkeys(texts) if (v := self._cached(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        for text, vec in zip(missing, self.embed_documents(missing), strict=True):
+            self._remember(text, vec)
+            known[text] = vec
+        return [known[t] for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
-        cached = self._cache.get(text)
+        cached = self._cached(text)
         if cached is not None:
             return cached
         future: Future[list[float]] = Future()
@@ -95,9 +96,9 @@ class MiniLMEmbeddings(Embeddings):
         return future.result()
 
     def _ensure_worker(self) -> None:
-        if self._worker is None:
+        if not self._workers_started:
             with self._lock:
-                if self._worker is None:
+                if not self._workers_started:
                     import torch
 
                     # One single-threaded batcher per core beats one batcher using every core: small
@@ -107,9 +108,9 @@ class MiniLMEmbeddings(Embeddings):
                     if workers > 1:
                         torch.set_num_threads(1)
                     for i in range(workers):
-                        self._worker = threading.Thread(target=self._batch_loop, name=f"embed-batcher-{i}",
-                                                        daemon=True)
-                        self._worker.start()
+                        worker = threading.Thread(target=self._batch_loop, name=f"embed-batcher-{i}", daemon=True)
+                        worker.start()
+                        self._workers_started.append(worker)
 
     def _batch_loop(self) -> None:
         while True:
@@ -129,6 +130,13 @@ class MiniLMEmbeddings(Embeddings):
             for text, future in batch:
                 self._remember(text, vectors[text])
                 future.set_result(vectors[text])
+
+    def _cached(self, text: str) -> list[float] | None:
+        with self._lock:
+            vec = self._cache.get(text)
+            if vec is not None:
+                self._cache.move_to_end(text)
+            return vec
 
     def _remember(self, text: str, vec: list[float]) -> None:
         with self._lock:

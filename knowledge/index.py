@@ -21,7 +21,7 @@ from typing import Any
 
 from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document, split_units
 from knowledge.documents import file_digest, iter_source_files, load_document
-from knowledge.embeddings import MiniLMEmbeddings
+from knowledge.embeddings import MODEL_NAME, MiniLMEmbeddings
 
 __all__ = ["FORMAT_VERSION", "IndexError_", "KnowledgeIndex", "build_index", "ensure_index", "index_status"]
 
@@ -68,7 +68,7 @@ def index_status(index_dir: Path, sources: list[Path], embeddings: MiniLMEmbeddi
         manifest = json.loads(manifest_path.read_text())
     except (OSError, json.JSONDecodeError):
         return "unreadable manifest"
-    model_name = embeddings.model_name if embeddings else MiniLMEmbeddings().model_name
+    model_name = embeddings.model_name if embeddings else MODEL_NAME
     if manifest.get("format_version") != FORMAT_VERSION:
         return "format changed"
     if manifest.get("model") != model_name or manifest.get("chunker_version") != CHUNKER_VERSION:
