@@ -19,9 +19,10 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from bot.career import CareerServices
-from bot.composer import compose_answer
+from bot.composer import source_of
+from bot.conversation import ConversationState, is_follow_up
 from bot.fit import LABEL_NAMES
-from bot.intents import Intent, classify, is_in_domain
+from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.sanitize import MAX_CHARS, clean
 from bot.store.base import AnswerRecord, Store, Turn
@@ -49,7 +50,8 @@ _SMALLTALK_REPLIES = {
     "what to learn. Try *Should I become an AI engineer if I hate math?* or `/quiz`.",
 }
 _LLM_FALLBACK_NOTE = "_The AI model isn't available right now, so this answer comes straight from my knowledge base._"
-_FOLLOW_UP = re.compile(r"\b(it|that|this|they|them|those|these|what about|and|also|more|why|how so)\b", re.I)
+_TIME_FOLLOW_UP = re.compile(r"\b(how (long|many (weeks|months|hours))|weeks?|months?|hours? (a|per) (week|day)|"
+                             r"h/week|time frame|deadline)\b", re.I)
 _ASSESS_QUERY = {
     "ai_engineer": "AI engineering builds products on existing models, closer to software engineering; who should pursue it",
     "ml_engineer": "ML engineers train models from scratch and need math, statistics, validation and test sets",
@@ -178,7 +180,10 @@ class Brain:
                 buttons = buttons + ((Button("Share in channel", f"share:{answer_id}", "primary"),),)
             return _with(reply, ephemeral=True, buttons=buttons)
         if command == "plan":
-            return self._plan(inbound, text.text or "I want to become an AI engineer")
+            state = ConversationState.from_dict(self.store.load_conversation(inbound.conversation_key))
+            reply = self._plan(inbound, text.text or "I want to become an AI engineer", state)
+            self.store.save_conversation(inbound.conversation_key, inbound.user_key, state.as_dict())
+            return reply
         if command == "forget":
             removed = self.store.forget_user(inbound.user_key)
             if self.quiz is not None:
@@ -192,16 +197,20 @@ class Brain:
     def _free_text(self, inbound: Inbound) -> Reply:
         cleaned = clean(inbound.text)
         intent = classify(cleaned.text)
-        reply = self._by_intent(inbound, cleaned.text, intent)
+        state = ConversationState.from_dict(self.store.load_conversation(inbound.conversation_key))
+        reply = self._by_intent(inbound, cleaned.text, intent, state)
         if cleaned.truncated and intent not in (Intent.HOSTILE, Intent.EMPTY):
             reply = _with(reply, text=f"_Your message was long, so I read only its first {MAX_CHARS:,} characters._"
                                       f"\n\n{reply.text}")
         if intent not in (Intent.EMPTY, Intent.HOSTILE):
             self.store.append_turn(inbound.conversation_key, inbound.user_key, "user", cleaned.text)
             self.store.append_turn(inbound.conversation_key, inbound.user_key, "assistant", reply.text[:4000])
+            if reply.intent in ("question", "assess", "plan"):
+                state.last_intent = reply.intent
+                self.store.save_conversation(inbound.conversation_key, inbound.user_key, state.as_dict())
         return reply
 
-    def _by_intent(self, inbound: Inbound, text: str, intent: Intent) -> Reply:
+    def _by_intent(self, inbound: Inbound, text: str, intent: Intent, state: ConversationState) -> Reply:
         if intent is Intent.EMPTY:
             return Reply(text="I didn't get any text. Ask me about AI or ML engineering careers, or type `help`.",
                          intent=intent.value)
@@ -219,50 +228,63 @@ class Brain:
         if intent is Intent.QUIZ:
             return Reply(text="The fit quiz asks short questions about situations you'd enjoy or avoid. "
                               "Type `/quiz` to start it (or `careerbot quiz` in a terminal).", intent=intent.value)
-        if intent is Intent.PLAN:
-            return self._plan(inbound, text)
-        if intent is Intent.ASSESS:
-            return self._assess(inbound, text)
-        if intent is Intent.OUT_OF_SCOPE:
-            return self._out_of_scope()
-        return self._answer(inbound, text)
+        if intent is Intent.PLAN or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
+            return self._plan(inbound, text, state)
+        if intent is Intent.ASSESS or (not state.profile.is_empty and about_me(text) and len(text.split()) <= 20):
+            return self._assess(inbound, text, state)
+        return self._answer(inbound, text, state)
 
     # --- capabilities ----------------------------------------------------------------------
-    def _answer(self, inbound: Inbound, text: str) -> Reply:
-        query = self._retrieval_query(inbound, text)
-        passages = self.services.search(query, 5)
-        if not passages or (passages[0].similarity < 0.2 and not is_in_domain(text)):
+    def _answer(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
+        follow_up = state.in_scope and is_follow_up(text)
+        query = self._retrieval_query(text, state) if follow_up else None
+        if self_mentions(text) >= 2:
+            # People mix facts about themselves into questions; keep them for later follow-ups.
+            profile, _, _ = self.services.assessor.read(text)
+            state.profile = state.profile.merge(profile)
+        draft, relevance = self.services.answer(text, query)
+        in_scope = relevance >= self.services.scope_threshold or is_in_domain(text) or follow_up
+        if not draft.text or not in_scope:
             return self._out_of_scope()
-        body, sources = compose_answer(text, passages)
-        if not body:
-            return self._out_of_scope()
-        return self._remember_answer(inbound, text, body, sources, intent="question",
-                                     data={"passages": [p.chunk.chunk_id for p in passages]})
+        state.topic = text if query is None else query
+        return self._remember_answer(inbound, text, draft.text, draft.sources, intent="question",
+                                     data={"card": draft.card, "relevance": round(relevance, 3)})
 
-    def _assess(self, inbound: Inbound, text: str) -> Reply:
-        fit = self.services.assess(text)
-        # The person's own words steer retrieval ("if I hate math" finds how much math AI engineers
-        # need); the verdict's theme keeps the passages on the recommended path.
-        query = f"{text} {_ASSESS_QUERY[fit.label]}"
-        passages = self.services.search(query, 4)
-        context, sources = compose_answer(query, passages, max_sentences=3)
-        nxt = ("For a fuller picture take the `/quiz`, or ask me for a learning plan."
+    def _retrieval_query(self, text: str, state: ConversationState) -> str:
+        """A follow-up ("and the salary?") is searched together with the topic it follows."""
+        track = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer"}.get(state.verdict or "", "")
+        personal = f" {track}" if track and re.search(r"\b(i|me|my)\b", text, re.I) else ""
+        return f"{text} {state.topic}{personal}".strip()
+
+    def _assess(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
+        fit = self.services.assess(text, known=state.profile)
+        state.profile, state.verdict = fit.profile, fit.label
+        passages = self.services.search(_ASSESS_QUERY[fit.label], 1)
+        sources = [source_of(p, page_url=self.services.page_url) for p in passages]
+        nxt = ("Ask me *where do I start?* for a plan made from what you told me, or take the `/quiz`."
                if fit.label != "neither" else
-               "If your situation changes, the `/quiz` or a learning plan can help you start small.")
-        body = f"{fit.explanation}\n\n{context}\n\n{nxt}".strip()
+               "If your situation changes, ask me for a plan to start small, or take the `/quiz`.")
+        body = f"{fit.explanation}\n\n{nxt}"
         return self._remember_answer(inbound, text, body, sources, intent="assess",
                                      data={"fit": fit.as_dict(), "label": fit.label,
                                            "label_name": LABEL_NAMES[fit.label]})
 
-    def _plan(self, inbound: Inbound, text: str) -> Reply:
-        plan = self.services.plan(text)
-        sources = [Source(title=r["title"], url=r["url"]) for r in plan.resources][:8]
+    def _plan(self, inbound: Inbound, text: str, state: ConversationState | None = None) -> Reply:
+        state = state or ConversationState()
+        track = self.services.planner.explicit_track(text) or (
+            state.verdict if state.verdict in ("ai_engineer", "ml_engineer") else None) or state.plan_track
+        profile = state.profile
+        if self_mentions(text) or _TIME_FOLLOW_UP.search(text):
+            profile = profile.merge(self.services.assessor.read(text)[0])
+        plan = self.services.plan(text, track, profile=profile if not profile.is_empty else None)
+        state.profile, state.plan_track = profile, plan.track
+        sources = [s for s in (self.services.article_source(a) for a in plan.articles) if s is not None][:6]
         return self._remember_answer(inbound, text, plan.to_markdown(), sources, intent="plan",
                                      data={"plan": plan.as_dict()})
 
     def _out_of_scope(self) -> Reply:
-        return Reply(text="That's outside what I know. I'm a career bot for people weighing **AI engineering** "
-                          "against **ML engineering**: ask me about the roles, skills, pay, challenges or what to "
+        return Reply(text="I can't help with that one: I'm a career bot for people weighing **AI engineering** "
+                          "against **ML engineering**. Ask me about the roles, skills, pay, challenges or what to "
                           "learn next, or type `help`.", intent=Intent.OUT_OF_SCOPE.value)
 
     def _remember_answer(self, inbound: Inbound, question: str, body: str, sources: Sequence[Source], *,
@@ -276,13 +298,6 @@ class Brain:
                     Button("Not helpful", f"feedback:{answer_id}:down")),)
         return Reply(text=body, intent=intent, sources=tuple(sources), buttons=buttons,
                      data={"answer_id": answer_id, **data})
-
-    def _retrieval_query(self, inbound: Inbound, text: str) -> str:
-        """Follow-ups ("and what about the pay?") borrow the previous question for retrieval."""
-        if len(text.split()) > 10 or not _FOLLOW_UP.search(text):
-            return text
-        previous = [t.text for t in self.store.recent_turns(inbound.conversation_key, 4) if t.role == "user"]
-        return f"{previous[-1]} {text}" if previous else text
 
     async def _try_agent(self, inbound: Inbound) -> Reply | None:
         """The LLM's answer to free text, or None when the offline path should answer as usual.

@@ -7,42 +7,116 @@ intent, and the LLM agent calls the same methods through the LangChain tools bui
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.composer import source_of
+from bot.composer import Draft, compose_answer, source_of
 from bot.fit import FitAssessment, FitAssessor
 from bot.messages import Source
 from bot.plan import LearningPlan, LearningPlanner
+from bot.profile import Profile
+from knowledge.cards import AnswerCards
 from knowledge.retriever import HybridRetriever, Passage
 
 __all__ = ["CareerServices", "Citations", "ToolContext", "build_tools"]
 
 
+_PART_SPLIT = re.compile(r"(?<=\?)\s+(?=\S)|[;]\s+|\s+(?:and|also|plus|&)\s+(?:also\s+)?"
+                         r"(?=(?:what|how|is|are|do|does|why|which|who|can|should|when)\b)", re.IGNORECASE)
+
+
+def question_parts(question: str, limit: int = 3) -> list[str]:
+    """The separate questions in one message ("what do they earn? and is it stressful?")."""
+    parts = [p.strip(" ,") for p in _PART_SPLIT.split(question) if len(p.split()) >= 3]
+    return parts[:limit] or [question]
+
+
 @dataclass
 class CareerServices:
-    """Retrieval, fit assessment and planning over one loaded knowledge base."""
+    """Retrieval, answer writing, fit assessment and planning over one loaded knowledge base.
+
+    `card_threshold` and `scope_threshold` are similarities (cosine, 0-1): a question uses an answer
+    card only when it is at least that close to one of the card's phrasings, and counts as covered by
+    the knowledge base when its best passage is at least `scope_threshold` close. Both are set from
+    the development answer set (see README, "How the thresholds were chosen").
+    """
 
     retriever: HybridRetriever
     assessor: FitAssessor
     planner: LearningPlanner
+    cards: AnswerCards | None = None
+    page_url: str = ""
+    card_threshold: float = 0.78
+    scope_threshold: float = 0.30
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         return self.retriever.search(query, k)
 
-    def assess(self, text: str) -> FitAssessment:
-        return self.assessor.assess(text)
+    def answer(self, question: str, query: str | None = None) -> tuple[Draft, float]:
+        """The answer draft for `question` (retrieving with `query` when given) and its relevance.
 
-    def plan(self, text: str, track: str | None = None, weak_dimensions: tuple[str, ...] = ()) -> LearningPlan:
+        Relevance is the best passage's similarity to the question: the brain calls a question
+        out of scope only when it is low, so scope follows the evidence, not a word list.
+        """
+        parts = question_parts(question) if query is None else [query]
+        drafts: list[Draft] = []
+        relevance = 0.0
+        for part in parts:
+            vector = self.retriever.embed(part)[0]
+            passages = self.retriever.search(part, 5, vector=vector)
+            if passages:
+                relevance = max(relevance, passages[0].similarity)
+            card = self.cards.match(vector, self.card_threshold) if self.cards is not None else None
+            drafts.append(compose_answer(part, passages, vector=vector, units=self.retriever.units, card=card,
+                                         card_passage=self._article_passage(card.card.article, passages)
+                                         if card else None, page_url=self.page_url))
+        return merge_drafts([d for d in drafts if d.text]), relevance
+
+    def article_source(self, doc_id: str) -> Source | None:
+        """The citation for a whole article (plans cite the articles that explain their steps)."""
+        passage = self._article_passage(doc_id, [])
+        return source_of(passage, page_url=self.page_url) if passage is not None else None
+
+    def _article_passage(self, doc_id: str, passages: list[Passage]) -> Passage | None:
+        for p in passages:
+            if p.chunk.doc_id == doc_id:
+                return p
+        chunk = next((c for c in self.retriever.chunks if c.doc_id == doc_id), None)
+        return Passage(chunk, 0.0, None, None, 0.0) if chunk is not None else None
+
+    def assess(self, text: str, known: Profile | None = None) -> FitAssessment:
+        return self.assessor.assess(text, known=known)
+
+    def plan(self, text: str, track: str | None = None, weak_dimensions: tuple[str, ...] = (), *,
+             profile: Profile | None = None) -> LearningPlan:
         if track is None:
             # A named goal wins; otherwise the path the profile fits (AI engineering when unclear).
             track = self.planner.explicit_track(text)
-        if track is None:
-            fit = self.assessor.assess(text)
-            track = fit.label if fit.label in ("ai_engineer", "ml_engineer") else None
-        return self.planner.plan(text, track, weak_dimensions=weak_dimensions)
+        if profile is None or track is None:
+            fit = self.assessor.assess(text, known=profile)
+            profile = fit.profile
+            if track is None:
+                track = fit.label if fit.label in ("ai_engineer", "ml_engineer") else None
+        return self.planner.plan(text, track, profile=profile, weak_dimensions=weak_dimensions)
+
+
+def merge_drafts(drafts: list[Draft]) -> Draft:
+    """One body from the answers to the parts of a question, citations renumbered across them."""
+    if len(drafts) <= 1:
+        return drafts[0] if drafts else Draft("", [])
+    sources: list[Source] = []
+    bodies: list[str] = []
+    for d in drafts:
+        numbers: dict[int, int] = {}
+        for i, s in enumerate(d.sources, 1):
+            if s not in sources:
+                sources.append(s)
+            numbers[i] = sources.index(s) + 1
+        bodies.append(re.sub(r"\[(\d+)\]", lambda m, n=numbers: f"[{n.get(int(m.group(1)), m.group(1))}]", d.text))
+    return Draft("\n\n".join(bodies), sources, card=drafts[0].card, confidence=min(d.confidence for d in drafts))
 
 
 def passages_as_sources(passages: list[Passage]) -> list[Source]:

@@ -28,9 +28,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("platform", nargs="?", choices=["slack", "discord", "console"])
     run.add_argument("--http", type=int, metavar="PORT", help="Slack HTTP mode on PORT (events at /slack/events)")
 
-    sub.add_parser("chat", help="terminal chat with the bot")
-    for name, helptext in (("ask", "one answer"), ("assess", "fit assessment of a profile"),
-                           ("plan", "learning plan for a profile or goal")):
+    chat = sub.add_parser("chat", help="terminal chat with the bot")
+    chat.add_argument("--json", action="store_true",
+                      help="stdin lines are one conversation; one JSON object per reply on stdout")
+    ask = sub.add_parser("ask", help="one answer (or one per line of --file)")
+    ask.add_argument("text", nargs="?")
+    ask.add_argument("--file", metavar="FILE",
+                     help="one question per line (- for stdin), each in a fresh conversation")
+    ask.add_argument("--json", action="store_true")
+    for name, helptext in (("assess", "fit assessment of a profile"), ("plan", "learning plan for a profile or goal")):
         sp = sub.add_parser(name, help=helptext)
         sp.add_argument("text")
         sp.add_argument("--json", action="store_true")
@@ -56,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     ef = esub.add_parser("fit")
     ef.add_argument("--personas", type=Path, required=True)
     ef.add_argument("--json", action="store_true")
+    ea = esub.add_parser("answers", help="does the whole brain's reply state the facts? (JSON lines set)")
+    ea.add_argument("--set", type=Path, required=True, dest="set_file", metavar="FILE")
+    ea.add_argument("--json", action="store_true")
+    ec = esub.add_parser("conversations", help="do follow-ups keep their context? (JSON lines scripts)")
+    ec.add_argument("--set", type=Path, required=True, dest="set_file", metavar="FILE")
+    ec.add_argument("--json", action="store_true")
 
     bench = sub.add_parser("bench", help="latency/throughput benchmark of the brain (no LLM)")
     bench.add_argument("--messages", type=int, default=2000)
@@ -112,6 +124,12 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
         return 0
     if command == "quiz":
         return _quiz(args, settings)
+    questions: list[bytes] | None = None
+    if command == "ask":
+        if (args.text is None) == (args.file is None):
+            raise UsageError("ask: give the question as TEXT or --file FILE (one of them)")
+        if args.file is not None:
+            questions = _read_lines(args.file)  # a missing file fails now, not after loading the model
 
     if command == "run" and args.platform == "slack":
         from adapters.slack.runner import check_settings
@@ -126,12 +144,19 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
     logging.getLogger("careerbot").debug("settings: %s", settings.describe())  # secrets show as set/unset
     runtime = Runtime.create(settings)
     try:
+        if command == "chat" and args.json:
+            from adapters.console import run_json_chat
+
+            # Bytes, decoded line by line: one stray byte must not end the conversation.
+            return run_json_chat(runtime.brain, _stdin_lines(), sys.stdout)
         if command in ("chat",) or (command == "run" and _wants_console(args, settings)):
             from adapters.console import run_chat
 
             return run_chat(runtime.brain, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
         if command == "run":
             return asyncio.run(_run_adapters(args, runtime))
+        if questions is not None:
+            return _ask_many(args, runtime, questions)
         return _one_shot(args, runtime)
     finally:
         runtime.close()
@@ -166,28 +191,92 @@ async def _run_adapters(args: argparse.Namespace, runtime: Any) -> int:
 
 
 def _one_shot(args: argparse.Namespace, runtime: Any) -> int:
-    from adapters.console import render_reply
+    """`ask`, `assess`, `plan` for one text. Text mode prints no buttons: nobody is left to press them."""
+    from adapters.console import json_payload, render_reply, source_dict
     from bot.messages import Inbound, Kind
 
     brain = runtime.brain
     if args.command == "ask":
-        reply = asyncio.run(brain.handle(Inbound("console", "cli", "cli", args.text, Kind.DM)))
-        payload = {"text": reply.text, "intent": reply.intent, "sources": [s.as_dict() for s in reply.sources]}
+        # A fresh conversation per invocation: a one-shot question must not be read as a follow-up
+        # to whatever an earlier `careerbot ask` on this machine asked.
+        reply = asyncio.run(brain.handle(Inbound("console", _fresh_user("cli"), "cli", args.text, Kind.DM)))
+        payload = json_payload(reply)
     elif args.command == "assess":
         fit = runtime.knowledge.services.assess(args.text)
         payload = fit.as_dict()
         reply = None
     else:  # plan
-        reply = asyncio.run(brain.handle(Inbound("console", "cli", "cli", args.text, Kind.COMMAND, command="plan")))
+        reply = asyncio.run(brain.handle(Inbound("console", _fresh_user("cli"), "cli", args.text, Kind.COMMAND,
+                                                 command="plan")))
         payload = {"text": reply.text, "intent": reply.intent, "plan": reply.data.get("plan"),
-                   "sources": [s.as_dict() for s in reply.sources]}
+                   "sources": [source_dict(s) for s in reply.sources]}
     if args.json:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
     elif reply is None:
         print(payload["explanation"])
     else:
-        print(render_reply(reply))
+        print(render_reply(reply, buttons=False))
     return 0
+
+
+def _ask_many(args: argparse.Namespace, runtime: Any, lines: list[bytes]) -> int:
+    """`ask --file`: every non-blank line answered in its own fresh conversation, model loaded once.
+
+    With --json, stdout holds one JSON object per non-blank line, in order; a line that is not valid
+    UTF-8 gets {"error", "line"} there (and one line on stderr) so the output stays aligned with the
+    input. Exit status 1 when some line was skipped, else 0.
+    """
+    from adapters.console import decode_line, json_payload, render_reply
+    from bot.messages import Inbound, Kind
+
+    run = _fresh_user("cli")
+    status = 0
+    with asyncio.Runner() as runner:  # one loop: an LLM agent's clients live on it
+        for number, raw in enumerate(lines, 1):
+            try:
+                text = decode_line(raw).strip()
+            except ValueError as exc:
+                status = 1
+                print(f"careerbot: {args.file}:{number}: {exc}; skipped", file=sys.stderr)
+                if args.json:
+                    print(json.dumps({"error": f"line {number}: {exc}", "line": number}), flush=True)
+                continue
+            if not text:
+                continue
+            inbound = Inbound("console", f"{run}-{number}", "cli", text, Kind.DM)
+            reply = runner.run(runtime.brain.handle(inbound))
+            if args.json:
+                print(json.dumps(json_payload(reply), ensure_ascii=False), flush=True)
+            else:
+                print(f"> {text}\n\n{render_reply(reply, buttons=False)}\n", flush=True)
+        aclose = getattr(runtime.brain.agent, "aclose", None)
+        if aclose is not None:
+            runner.run(aclose())
+    return status
+
+
+def _read_lines(name: str) -> list[bytes]:
+    """The raw lines of FILE (`-` is stdin); undecoded, so each line's encoding is judged on its own."""
+    if name == "-":
+        return sys.stdin.buffer.read().splitlines()
+    path = Path(name)
+    if not path.is_file():
+        raise UsageError(f"--file {name}: no such file")
+    return path.read_bytes().splitlines()
+
+
+def _stdin_lines() -> Any:
+    """Stdin as byte lines as they arrive (a pipe driven by another program must not be read ahead)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text-only stand-in (some embedders); its lines are already decoded
+        return iter(sys.stdin.readline, "")
+    return iter(buffer.readline, b"")
+
+
+def _fresh_user(prefix: str) -> str:
+    import uuid
+
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def _quiz(args: argparse.Namespace, settings: Any) -> int:
@@ -235,6 +324,8 @@ def _index(args: argparse.Namespace, settings: Any) -> int:
 def _eval(args: argparse.Namespace, settings: Any) -> int:
     from bot.evaluation import evaluate_fit, evaluate_retrieval, read_jsonl
 
+    if args.eval_command in ("answers", "conversations"):
+        return _eval_brain(args, settings)
     if args.eval_command == "retrieval":
         from knowledge.embeddings import MiniLMEmbeddings
         from knowledge.index import IndexError_, ensure_index, load_index
@@ -267,6 +358,63 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
         print(f"n={result['n']} accuracy={result['accuracy']:.3f} macro_f1={result['macro_f1']:.3f}")
         for label, pr in result["per_label"].items():
             print(f"  {label}: precision={pr['precision']:.3f} recall={pr['recall']:.3f}")
+    return 0
+
+
+def _eval_brain(args: argparse.Namespace, settings: Any) -> int:
+    """`eval answers` / `eval conversations`: the set run through `Brain.respond`, the whole offline brain.
+
+    The brain gets a throwaway SQLite store, so evaluation neither reads the operator's conversation
+    history nor leaves hundreds of synthetic answers in it, and no LLM (the gate measures the
+    offline path, which `respond` is). Reports only: exit 0 whatever the numbers; gates live in tests.
+    """
+    import itertools
+    import tempfile
+    import uuid
+    from dataclasses import replace
+
+    from bot.evaluation import evaluate_answers, evaluate_conversations, read_jsonl
+    from bot.messages import Inbound, Kind
+    from bot.runtime import Knowledge, build_brain
+    from bot.store import open_store
+
+    rows = read_jsonl(args.set_file)  # a malformed set fails before the model loads
+    knowledge = Knowledge.load(settings)
+    run = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(prefix="careerbot-eval-") as tmp:
+        offline = replace(settings, llm=None, data_dir=Path(tmp), database_url=f"sqlite:///{Path(tmp) / 'eval.sqlite3'}")
+        store = open_store(offline.database_url)
+        brain = build_brain(offline, knowledge, store)
+        try:
+            counter = itertools.count(1)
+
+            def conversation() -> Any:
+                user = f"eval-{run}-{next(counter)}"
+
+                def send(text: str) -> tuple[str, str]:
+                    reply = brain.respond(Inbound("eval", user, "eval", text, Kind.DM))
+                    return reply.text, str(reply.intent)
+                return send
+
+            if args.eval_command == "answers":
+                result = evaluate_answers(rows, lambda question: conversation()(question))
+            else:
+                result = evaluate_conversations(rows, conversation)
+        finally:
+            brain.close()
+            store.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    if args.eval_command == "answers":
+        print(f"n={result['n']} facts_rate={result['facts_rate']:.3f} refused={result['refused']} "
+              f"redirected={result['redirected']}/{result['n_out_of_scope']} median_words={result['median_words']}")
+    else:
+        print(f"scripts={result['n_scripts']} turns={result['n_turns']} facts_rate={result['facts_rate']:.3f} "
+              f"context_kept={result['context_kept']:.3f} ({result['context_turns']} context turns)")
+    for miss in result["misses"]:
+        missing = "; ".join(" | ".join(group) for group in miss["missing"])
+        print(f"  miss: {miss['question']}  (missing: {missing})")
     return 0
 
 

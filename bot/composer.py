@@ -1,103 +1,188 @@
-"""The offline answer writer: grounded, extractive answers with numbered citations.
+"""The offline answer writer: answer-first, extractive, cited.
 
-With no LLM configured (the default) the bot must still answer well and never invent anything, so
-answers are assembled from the retrieved passages themselves: the sentences that share the most
-meaningful words with the question, from the best-ranked passages, each tagged with the number of
-the source it came from. Sources are listed by title and link after the answer.
+With no LLM configured (the default) the bot must still answer, and never invent anything, so
+answers are built from the knowledge base itself:
+
+1. an answer card (knowledge/cards.yaml), when the question is close in meaning to one: a short
+   reply written from one article that states the figure or the whole list first;
+2. otherwise the passage sentences that answer the question, scored by meaning against the
+   question (their vectors are already in the index), with a bonus for the kind of answer the
+   question asks for: a figure for "how much", the items of a list for "what are the ...".
+   The best sentence leads; at most two more follow as support, never repeating it.
+
+Sentences that only make sense inside the article (pointers to other sections, bylines, table
+rows, lead-ins ending in a colon) are never used. Each sentence carries the number of its source.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from bot.messages import Source
+from knowledge.cards import CardMatch
 from knowledge.retriever import Passage
-from knowledge.text import tokenize
 
-__all__ = ["cite_sources", "compose_answer", "passage_sentences", "source_of"]
+__all__ = ["Draft", "answer_kind", "cite_sources", "compose_answer", "format_sources", "source_of"]
 
-_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*\[])|\n+")
-_MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+|\*\*|__|`")
+UnitsFn = Callable[[str], list[tuple[str, np.ndarray]]]
 
-
-@lru_cache(maxsize=8192)
-def _sentences_with_tokens(body: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    """Sentences of a chunk body and their tokens; cached, since the same chunks answer many questions."""
-    return tuple((s, frozenset(tokenize(s))) for s in _readable_sentences(body))
-
-
-def passage_sentences(passage: Passage) -> list[str]:
-    return [s for s, _ in _sentences_with_tokens(passage.chunk.body)]
-
-
-def _readable_sentences(body: str) -> list[str]:
-    """Readable sentences of a passage body, with list markers and emphasis removed.
-
-    Table rows, lead-ins ending in a colon and fragments are skipped: out of context they read badly.
-    """
-    out = []
-    for raw in _SENT_SPLIT.split(body):
-        sentence = _MD_NOISE.sub("", raw).strip()
-        if sentence.startswith("|") or sentence.endswith(":") or len(sentence.split()) < 4:
-            continue
-        out.append(sentence)
-    return out
+_MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+|\*\*|__|`")
+_META = re.compile(
+    r"\b(this (article|guide|page|section|summary|post|video)|the (article|guide|section) (below|above)|"
+    r"see (also )?[\"“(]|\(see |min read|read more|part \d+ of|as (mentioned|noted) (above|below)|"
+    r"restates?|summari[sz]es)\b", re.IGNORECASE)
+_NUMBER_Q = re.compile(r"\b(how (much|many|long|fast|often|big)|what (percent\w*|figure|number|rate|salary|pay|"
+                       r"uptime|latency)|salar\w*|pay|earn\w*|make a year|per (hour|year|month))\b", re.IGNORECASE)
+_LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenges|skills|reasons|types|kinds|"
+                     r"ways|tools|stages|parts|components|who should(n't| not)|what (do|does) .{0,30} do)\b",
+                     re.IGNORECASE)
+_YESNO_Q = re.compile(r"^\s*(is|are|do|does|can|could|should|will|would|am|did|has|have|must)\b", re.IGNORECASE)
+_HAS_NUMBER = re.compile(r"\d|\$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
-def source_of(passage: Passage, snippet_chars: int = 240) -> Source:
-    """The citation for one passage: its article's title and link, the passage as snippet."""
+@dataclass(frozen=True)
+class Draft:
+    """An answer body with its citations; `card` names the answer card used, if any."""
+
+    text: str
+    sources: list[Source]
+    card: str | None = None
+    confidence: float = 0.0
+
+
+def answer_kind(question: str) -> str:
+    """"number", "list", "yesno" or "explain": what shape the first sentence must have."""
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _LIST_Q.search(question):
+        return "list"
+    if _YESNO_Q.search(question):
+        return "yesno"
+    return "explain"
+
+
+def source_of(passage: Passage, snippet_chars: int = 240, page_url: str = "") -> Source:
+    """The citation for one passage: the work it restates (title, author) and a link where one exists."""
     snippet = passage.chunk.body.replace("\n", " ")
     if len(snippet) > snippet_chars:
         snippet = snippet[:snippet_chars] + "..."
-    return Source(title=passage.chunk.title, url=passage.chunk.url, snippet=snippet)
+    url = passage.chunk.url or (f"{page_url.rstrip('/')}/articles/{passage.chunk.doc_id}" if page_url else "")
+    return Source(title=passage.chunk.title, url=url, snippet=snippet, author=passage.chunk.author)
 
 
-def cite_sources(passages: Sequence[Passage]) -> list[Source]:
+def cite_sources(passages: Sequence[Passage], page_url: str = "") -> list[Source]:
     """One source per article, in first-cited order, with the passage that was used as snippet."""
     seen: dict[str, Source] = {}
     for p in passages:
-        seen.setdefault(p.chunk.doc_id, source_of(p))
+        seen.setdefault(p.chunk.doc_id, source_of(p, page_url=page_url))
     return list(seen.values())
 
 
-def compose_answer(question: str, passages: Sequence[Passage], *, max_sentences: int = 4) -> tuple[str, list[Source]]:
-    """Markdown answer and its sources; only sentences from `passages` are used."""
+def _readable(unit: str) -> str | None:
+    """The unit as a stand-alone sentence, or None when it reads badly out of its article."""
+    text = _MD_NOISE.sub("", unit).strip()
+    if not text or text.startswith("|") or "|" in text[:40] or _META.search(text):
+        return None
+    if len(text.split()) < 5 or text.endswith(":"):
+        return None
+    if text[-1] not in ".!?\"”)":
+        text += "."
+    return text[0].upper() + text[1:]
+
+
+def _list_block(passage: Passage) -> tuple[str, list[str]] | None:
+    """A passage's lead-in sentence and list items, when it holds a list."""
+    lines = passage.chunk.body.splitlines()
+    items = [_MD_NOISE.sub("", ln).strip().rstrip(".") for ln in lines if _LIST_ITEM.match(ln)]
+    if len(items) < 2:
+        return None
+    lead = next((ln.strip() for ln in lines if ln.strip().endswith(":")), "")
+    return lead, items
+
+
+def _short_item(item: str) -> str:
+    """A list item cut to its head ("High Difficulty: ..." -> "High Difficulty"), so a list fits a sentence."""
+    head = re.split(r":\s|\s[—–-]\s|\.\s", item, maxsplit=1)[0]
+    return head if len(head.split()) <= 12 else " ".join(head.split()[:12]) + "..."
+
+
+def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.ndarray | None = None,
+                   units: UnitsFn | None = None, card: CardMatch | None = None,
+                   card_passage: Passage | None = None, page_url: str = "", max_words: int = 110) -> Draft:
+    """An answer-first body built only from `passages` (or `card`), and the sources it cites."""
+    if card is not None and card_passage is not None:
+        return Draft(f"{card.card.answer} [1]", [source_of(card_passage, page_url=page_url)], card=card.card.id,
+                     confidence=card.similarity)
     if not passages:
-        return "", []
-    sources = cite_sources(passages)
-    number = {s.title: i + 1 for i, s in enumerate(sources)}
-    q_tokens = set(tokenize(question))
-    scored: list[tuple[float, int, str, int]] = []
+        return Draft("", [])
+    kind = answer_kind(question)
+    candidates: list[tuple[float, int, int, str]] = []  # score, passage rank, position, sentence
     for rank, passage in enumerate(passages[:4]):
-        for position, (sentence, tokens) in enumerate(_sentences_with_tokens(passage.chunk.body)):
-            overlap = len(q_tokens & tokens)
-            # Rank and position break ties: earlier passages and earlier sentences read as the point.
-            score = overlap * 2.0 + (4 - rank) * 0.6 - position * 0.05
-            scored.append((score, rank, sentence, number[passage.chunk.title]))
-    chosen: list[tuple[int, str, int]] = []
-    seen_text: set[str] = set()
-    for score, rank, sentence, n in sorted(scored, key=lambda item: -item[0]):
-        key = sentence.lower()[:80]
-        if key in seen_text or score <= 0:
-            continue
-        seen_text.add(key)
-        chosen.append((rank, sentence, n))
-        if len(chosen) >= max_sentences:
+        pairs = units(passage.chunk.chunk_id) if units is not None else []
+        if not pairs:
+            pairs = [(u, None) for u in re.split(r"(?<=[.!?])\s+|\n+", passage.chunk.body)]
+        for position, (unit, vec) in enumerate(pairs):
+            sentence = _readable(unit)
+            if sentence is None:
+                continue
+            meaning = float(np.dot(vec, vector)) if vec is not None and vector is not None else 0.3
+            score = meaning + (0.04 * (3 - rank)) - 0.005 * position
+            if kind == "number" and _HAS_NUMBER.search(sentence):
+                score += 0.12
+            candidates.append((score, rank, position, sentence))
+    if not candidates:
+        return Draft("", [])
+    candidates.sort(key=lambda c: -c[0])
+    best = candidates[0]
+    chosen = [best]
+    words = len(best[3].split())
+    for cand in candidates[1:]:
+        if len(chosen) >= 3 or cand[0] < best[0] - 0.15:
             break
-    chosen.sort(key=lambda item: item[0])
-    body = " ".join(f"{s.rstrip()} [{n}]" for _, s, n in chosen)
-    used = sorted({n for _, _, n in chosen})
-    cited = [sources[n - 1] for n in used] or sources[:1]
-    # Renumber so citations run 1..k in the order the sources are listed.
+        if words + len(cand[3].split()) > max_words or _similar(cand[3], [c[3] for c in chosen]):
+            continue
+        chosen.append(cand)
+        words += len(cand[3].split())
+    sources = cite_sources(passages[:4], page_url)
+    number = {p.chunk.doc_id: sources.index(next(s for s in sources if s.title == p.chunk.title)) + 1
+              for p in passages[:4]}
+    used: list[int] = []
+    parts: list[str] = []
+    lead_rank = best[1]
+    block = _list_block(passages[lead_rank]) if kind == "list" else None
+    for i, (_, rank, _, sentence) in enumerate(chosen):
+        n = number[passages[rank].chunk.doc_id]
+        if n not in used:
+            used.append(n)
+        if i == 0 and block is not None and len(block[1]) <= 8:
+            lead, items = block
+            listed = "; ".join(_short_item(it) for it in items)
+            head = (_readable(lead.rstrip(":") + ".") or sentence).rstrip(".")
+            sentence = f"{head}: {listed}."
+        parts.append(f"{sentence} [{n}]")
     remap = {old: new + 1 for new, old in enumerate(used)}
-    body = re.sub(r"\[(\d+)\]", lambda m: f"[{remap.get(int(m.group(1)), int(m.group(1)))}]", body)
-    return body, cited
+    body = re.sub(r"\[(\d+)\]", lambda m: f"[{remap.get(int(m.group(1)), int(m.group(1)))}]", " ".join(parts))
+    return Draft(body, [sources[n - 1] for n in used], confidence=best[0])
+
+
+def _similar(sentence: str, others: Sequence[str]) -> bool:
+    """Near-duplicates (the same point in two articles) would read as repetition."""
+    words = set(re.findall(r"[a-z0-9]+", sentence.lower()))
+    for other in others:
+        theirs = set(re.findall(r"[a-z0-9]+", other.lower()))
+        if words and len(words & theirs) / len(words | theirs) > 0.6:
+            return True
+    return False
 
 
 def format_sources(sources: Sequence[Source]) -> str:
     lines = ["**Sources**"]
     for i, s in enumerate(sources, 1):
-        lines.append(f"{i}. [{s.title}]({s.url})" if s.url else f"{i}. {s.title}")
+        work = f"{s.title}" + (f" ({s.author})" if s.author else "")
+        lines.append(f"{i}. [{work}]({s.url})" if s.url else f"{i}. {work}")
     return "\n".join(lines)

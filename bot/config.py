@@ -98,6 +98,7 @@ class Settings:
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 20.0
     log_level: str = "INFO"
+    public_url: str = ""  # where the project's article pages are served; citations link there when set
 
     discord_token: str | None = field(default=None, repr=False)
     discord_api_base_url: str | None = None
@@ -194,6 +195,7 @@ class Settings:
             llm_api_key=_llm_key(env, llm),
             llm_timeout=_float(env, "CAREERBOT_LLM_TIMEOUT", 20.0),
             log_level=log_level,
+            public_url=(_url(env, "CAREERBOT_PUBLIC_URL", ("http", "https")) or "").rstrip("/"),
             discord_token=_token(env, "DISCORD_TOKEN"),
             discord_api_base_url=_url(env, "DISCORD_API_BASE_URL", ("http", "https")),
             discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", ("ws", "wss")),

@@ -3,7 +3,8 @@
 Order matters: hostile input is caught before anything else so an injection attempt never reaches
 retrieval or a model; then the cheap, unambiguous intents (help, small talk, quiz, plan); then
 the distinction between describing oneself ("I'm a backend dev who hates calculus, is this for
-me?") and asking about the field. Out-of-scope is decided last, with the retrieval score.
+me?") and asking about the field. Out-of-scope is not an intent decided here: the brain decides
+it from the retrieval evidence and the conversation so far.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-__all__ = ["Intent", "classify", "is_in_domain"]
+__all__ = ["Intent", "about_me", "classify", "is_in_domain", "self_mentions"]
 
 
 class Intent(StrEnum):
@@ -75,6 +76,7 @@ _DOMAIN = re.compile(
 
 
 def is_in_domain(text: str) -> bool:
+    """Whether the text names the field; used only to keep a question in scope, never to refuse one."""
     return bool(_DOMAIN.search(text))
 
 
@@ -98,6 +100,21 @@ def classify(text: str) -> Intent:
         return Intent.ASSESS
     if self_mentions >= 3 and len(stripped.split()) >= 15 and "?" not in stripped[:-1]:
         return Intent.ASSESS
-    if not is_in_domain(stripped):
-        return Intent.OUT_OF_SCOPE
+    # Out of scope is not decided here: a word list can only widen scope (see `is_in_domain`); the
+    # brain refuses only when retrieval finds nothing relevant and the conversation has no topic.
     return Intent.QUESTION
+
+
+_ABOUT_ME = re.compile(r"\b(for me|someone like me|people like me|in my case|my situation|my profile|"
+                       r"(mean|means) for me|suit(s)? me|fit(s)? me|right for me|should i|which (one|path|track|role)"
+                       r"( is| would be)? (for|right for|best for) me|am i)\b", re.IGNORECASE)
+
+
+def self_mentions(text: str) -> int:
+    """How often the text speaks of the writer (I, my, me...): a self-description has several."""
+    return len(_SELF.findall(text))
+
+
+def about_me(text: str) -> bool:
+    """A question about the writer's own fit ("what does that mean for me?"), answerable from what they said."""
+    return bool(_ABOUT_ME.search(text) or _FIT_QUESTION.search(text))

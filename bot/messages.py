@@ -66,14 +66,15 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Source:
-    """A cited knowledge-base passage."""
+    """The work a claim comes from: title and author, linked where a link exists."""
 
     title: str
     url: str
     snippet: str = ""
+    author: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"title": self.title, "url": self.url, "snippet": self.snippet}
+        return {"title": self.title, "url": self.url, "snippet": self.snippet, "author": self.author}
 
 
 @dataclass(frozen=True)

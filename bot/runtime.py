@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.fit import FitAssessor
 from bot.plan import LearningPlanner
 from bot.store import Store, open_store
+from knowledge.cards import AnswerCards
 from knowledge.embeddings import MiniLMEmbeddings
 from knowledge.index import KnowledgeIndex, ensure_index
 from knowledge.retriever import HybridRetriever
@@ -44,6 +45,8 @@ class Knowledge:
             retriever=HybridRetriever(index),
             assessor=FitAssessor(embeddings.embed_many_queries),
             planner=LearningPlanner(settings.knowledge_dir / "skills.yaml"),
+            cards=AnswerCards.load(settings.knowledge_dir / "cards.yaml", embeddings.embed_many_queries),
+            page_url=settings.public_url,
         )
         return cls(index=index, services=services, knowledge_dir=settings.knowledge_dir)
 

@@ -15,7 +15,7 @@ from knowledge.documents import SourceDocument
 
 __all__ = ["CHUNKER_VERSION", "Chunk", "chunk_document"]
 
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 MAX_WORDS = 120
 TINY_WORDS = 20
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -31,6 +31,7 @@ class Chunk:
     url: str
     heading: str
     body: str
+    author: str = ""
 
     @property
     def text(self) -> str:
@@ -87,6 +88,7 @@ def chunk_document(doc: SourceDocument, max_words: int = MAX_WORDS) -> list[Chun
                 url=doc.url,
                 heading=heading,
                 body="\n".join(parts),
+                author=str(doc.meta.get("author") or ""),
             )
         )
     return chunks

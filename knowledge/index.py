@@ -109,7 +109,7 @@ def build_index(sources: list[Path], out_dir: Path, embeddings: MiniLMEmbeddings
     # then matches that line closely instead of being diluted by the rest of the chunk.
     docs: list[tuple[str, str, dict[str, str]]] = []
     for c in chunks:
-        meta = {"doc_id": c.doc_id, "title": c.title, "url": c.url, "heading": c.heading, "body": c.body,
+        meta = {"doc_id": c.doc_id, "title": c.title, "url": c.url, "heading": c.heading, "body": c.body, "author": c.author,
                 "kind": "chunk", "parent": c.chunk_id}
         docs.append((c.chunk_id, c.text, meta))
         units = split_units(c.body)
@@ -181,7 +181,8 @@ def load_index(index_dir: Path, embeddings: MiniLMEmbeddings) -> KnowledgeIndex:
         if meta.get("kind") == "chunk":
             position_of[doc_id] = len(chunks)
             chunks.append(Chunk(chunk_id=doc_id, doc_id=meta["doc_id"], title=meta["title"], url=meta.get("url", ""),
-                                heading=meta.get("heading", ""), body=meta["body"]))
+                                heading=meta.get("heading", ""), body=meta["body"],
+                                author=meta.get("author", "")))
     vector_to_chunk = [position_of[p] for p in parents]
     return KnowledgeIndex(store=store, chunks=chunks, manifest=manifest, embeddings=embeddings,
                           vector_to_chunk=vector_to_chunk)

@@ -49,10 +49,15 @@ class HybridRetriever:
         self._vector_to_chunk = index.vector_to_chunk
         self._fetch_vectors = min(self._faiss.ntotal, fetch_k * 4)
         self._dense_weight = dense_weight
+        self._units = _chunk_units(index)
 
     @property
     def chunks(self) -> list[Chunk]:
         return self._chunks
+
+    def units(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
+        """The sentences and list items of a chunk with their stored vectors (for answer writing)."""
+        return self._units.get(chunk_id, [])
 
     def embed(self, query: str) -> np.ndarray:
         return np.asarray([self._index.embeddings.embed_query(query)], dtype="float32")
@@ -102,3 +107,21 @@ class HybridRetriever:
             )
             for i, score in best
         ]
+
+
+def _chunk_units(index: KnowledgeIndex) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """Per chunk id, its unit sentences and their vectors, read back from the FAISS index.
+
+    The build already embedded every sentence (small-to-big retrieval), so the answer writer can
+    score sentences by meaning without embedding anything again.
+    """
+    store = index.store
+    out: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for position in range(store.index.ntotal):
+        doc = store.docstore.search(store.index_to_docstore_id[position])
+        meta = doc.metadata
+        if meta.get("kind") != "unit":
+            continue
+        _, _, unit = doc.page_content.partition("\n")
+        out.setdefault(meta["parent"], []).append((unit, store.index.reconstruct(position)))
+    return out

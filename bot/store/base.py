@@ -62,6 +62,29 @@ class Store(Protocol):
         """The last `limit` turns, oldest first."""
         ...
 
+    # --- per-conversation state (the caller owns the payload's shape) -------------------------
+    def load_conversation(self, conversation_key: str) -> dict[str, Any] | None:
+        """The state last saved for this conversation, or None if there is none (or it was forgotten).
+
+        Why it exists: a follow-up ("and what about the math?") must build on what the person already
+        said in this thread, DM or terminal session (profile facts, the last verdict, the current
+        topic) even after a restart or on another worker; the raw turns alone would have to be
+        re-read and re-interpreted on every message.
+        """
+        ...
+
+    def save_conversation(self, conversation_key: str, user_key: str, state: dict[str, Any]) -> None:
+        """Replace the conversation's state with `state`, stored as JSON, stamped with the time.
+
+        Last writer wins: this is memory for follow-ups, not a ledger, so no version check; each
+        message saves the state merged from what it loaded. `user_key` is who wrote it: every
+        writer of a conversation is remembered so `forget_user` can find states holding their
+        words even after someone else in the same thread wrote last. The round trip is JSON's:
+        tuples come back as lists and non-string keys as strings; a value JSON cannot encode raises
+        TypeError before anything is written.
+        """
+        ...
+
     # --- answers and feedback ---------------------------------------------------------------
     def save_answer(self, record: AnswerRecord) -> None: ...
 
@@ -99,7 +122,12 @@ class Store(Protocol):
 
     # --- privacy ----------------------------------------------------------------------------
     def forget_user(self, user_key: str) -> int:
-        """Delete everything held about a user; return how many rows went."""
+        """Delete everything held about a user; return how many rows went.
+
+        That includes every conversation state the user ever wrote to, even one where someone
+        else in the same thread wrote last: the state may carry the user's own words, and /forget
+        must not leave them behind (the thread's other people lose that thread's memory too).
+        """
         ...
 
     def close(self) -> None: ...

@@ -82,6 +82,25 @@ def _tables(real: str, autoid: str, text_json: str) -> tuple[str, ...]:
     )
 
 
+def _conversation_state_tables(real: str, text_json: str) -> tuple[str, ...]:
+    # One row per conversation (last writer wins). A thread's key is shared by everyone in it, so
+    # `user_key` (the last writer) alone cannot tell /forget which states hold a person's words:
+    # `conversation_state_writers` remembers every user who ever saved a conversation's state.
+    return (
+        f"""CREATE TABLE IF NOT EXISTS conversation_states (
+            conversation_key TEXT PRIMARY KEY,
+            user_key TEXT NOT NULL,
+            state {text_json} NOT NULL,
+            updated_at {real} NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS conversation_states_by_user ON conversation_states (user_key)",
+        """CREATE TABLE IF NOT EXISTS conversation_state_writers (
+            conversation_key TEXT NOT NULL,
+            user_key TEXT NOT NULL,
+            PRIMARY KEY (conversation_key, user_key))""",
+        "CREATE INDEX IF NOT EXISTS conversation_state_writers_by_user ON conversation_state_writers (user_key)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -94,6 +113,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="index to purge old event keys cheaply",
         sqlite=("CREATE INDEX IF NOT EXISTS events_by_age ON events (created_at)",),
         postgres=("CREATE INDEX IF NOT EXISTS events_by_age ON events (created_at)",),
+    ),
+    Migration(
+        version=3,
+        description="per-conversation state for follow-ups, and who wrote it (for /forget)",
+        sqlite=_conversation_state_tables("REAL", "TEXT"),
+        postgres=_conversation_state_tables("DOUBLE PRECISION", "TEXT"),
     ),
 )
 

@@ -197,6 +197,38 @@ class SqlStore:
         )
         return [Turn(role=r[0], text=r[1], created_at=float(r[2])) for r in reversed(rows)]
 
+    # --- per-conversation state --------------------------------------------------------------
+    def load_conversation(self, conversation_key: str) -> dict[str, Any] | None:
+        row = self._one("SELECT state FROM conversation_states WHERE conversation_key = ?", (conversation_key,))
+        return json.loads(row[0]) if row else None
+
+    def save_conversation(self, conversation_key: str, user_key: str, state: dict[str, Any]) -> None:
+        """Upsert the state and record `user_key` as one of its writers, in one transaction.
+
+        Why one transaction: a state must never exist without its writer on record, or a later
+        `forget_user` of that writer would miss it.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"conversation state must be a dict, got {type(state).__name__}")
+        # Encode before touching the database, so an unencodable value leaves the old state intact.
+        # ASCII escapes keep NUL and lone surrogates storable (PostgreSQL TEXT rejects NUL).
+        payload = json.dumps(state, separators=(",", ":"))
+        with self._cursor(write=True) as cur:
+            self._exec(
+                cur,
+                """INSERT INTO conversation_states (conversation_key, user_key, state, updated_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT (conversation_key) DO UPDATE SET user_key = excluded.user_key,
+                     state = excluded.state, updated_at = excluded.updated_at""",
+                (conversation_key, user_key, payload, time.time()),
+            )
+            self._exec(
+                cur,
+                """INSERT INTO conversation_state_writers (conversation_key, user_key) VALUES (?, ?)
+                   ON CONFLICT (conversation_key, user_key) DO NOTHING""",
+                (conversation_key, user_key),
+            )
+
     # --- answers and feedback ----------------------------------------------------------------
     def save_answer(self, record: AnswerRecord) -> None:
         self._write(
@@ -348,11 +380,18 @@ class SqlStore:
 
         Rate-limit keys are free-form, so a counter is the user's when `user_key` appears in its key
         as whole `:`-separated segments ("slack:U1" matches "msg:slack:U1" but not "slack:U12").
-        Feedback others left on this user's answers goes with the answers.
+        Feedback others left on this user's answers goes with the answers. Conversation states go
+        if the user ever wrote them (see `save_conversation`); the count includes those states but
+        not the bookkeeping rows naming their writers, which are deleted with them.
         """
         esc = _like_escape(user_key)
         patterns = (f"{esc}:%", f"%:{esc}", f"%:{esc}:%")
         statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "DELETE FROM conversation_states WHERE user_key = ? OR conversation_key IN "
+                "(SELECT conversation_key FROM conversation_state_writers WHERE user_key = ?)",
+                (user_key, user_key),
+            ),
             (
                 "DELETE FROM feedback WHERE user_key = ? OR answer_id IN "
                 "(SELECT answer_id FROM answers WHERE user_key = ?)",
@@ -372,6 +411,14 @@ class SqlStore:
         with self._cursor(write=True) as cur:
             for sql, params in statements:
                 total += max(0, self._exec(cur, sql, params).rowcount)
+            # Writers of the states just deleted (this user's and their thread-mates' entries for
+            # those conversations); not counted: they are an index of the states, not data.
+            self._exec(
+                cur,
+                "DELETE FROM conversation_state_writers WHERE conversation_key IN "
+                "(SELECT conversation_key FROM conversation_state_writers WHERE user_key = ?)",
+                (user_key,),
+            )
         return total
 
     def __enter__(self) -> SqlStore:

@@ -1,7 +1,12 @@
-"""The command-line contract, run as a real process: JSON shapes, exit codes, end of input."""
+"""The command-line contract: JSON shapes, exit codes, end of input.
+
+The first tests run `careerbot` as a real process; the later ones call `main()` in-process (see
+`InProcess`) to skip the model's start-up, keeping one real process for the stdin byte path.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,8 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.brain import Brain
+from bot.cli import main
 from bot.config import Settings
+from bot.messages import Inbound, Reply
 from bot.runtime import Knowledge
+from bot.store import open_store
 
 pytestmark = pytest.mark.slow
 DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
@@ -112,3 +121,152 @@ def test_run_a_platform_without_its_token_says_which(env: dict[str, str], args: 
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and variable in lines[0] and "Traceback" not in out.stderr
+
+
+# --- second round: streams, one-shot text, answer-level eval ---------------------------------------
+#
+# These call `main()` in-process with the session's already loaded knowledge base (a real process
+# spends seconds loading the model). `Knowledge.load` is counted to prove each command loads it once,
+# and `Brain.handle` is spied on to see which conversation every message went to.
+
+
+class InProcess:
+    """`careerbot` run in this process: `run(*argv, stdin=b"...")` -> (status, stdout, stderr)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        self.monkeypatch, self.capsys = monkeypatch, capsys
+        self.loads = 0
+        self.seen: list[Inbound] = []
+
+    def run(self, *argv: str, stdin: bytes = b"") -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        self.monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+        status = main(list(argv))
+        out, err = self.capsys.readouterr()
+        return status, out, err
+
+
+@pytest.fixture
+def cli(base_settings: Settings, knowledge: Knowledge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> InProcess:
+    for name in list(os.environ):
+        if name.startswith(("CAREERBOT_", "SLACK_", "DISCORD_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CAREERBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CAREERBOT_INDEX_DIR", str(base_settings.index_dir))
+    monkeypatch.setenv("CAREERBOT_LOG_LEVEL", "WARNING")
+    harness = InProcess(monkeypatch, capsys)
+
+    def load(cls: type[Knowledge], settings: Settings, **kwargs: object) -> Knowledge:
+        harness.loads += 1
+        return knowledge
+
+    original_handle = Brain.handle
+
+    async def spy(self: Brain, inbound: Inbound) -> Reply:
+        harness.seen.append(inbound)
+        return await original_handle(self, inbound)
+
+    monkeypatch.setattr(Knowledge, "load", classmethod(load))
+    monkeypatch.setattr(Brain, "handle", spy)
+    return harness
+
+
+def test_ask_file_answers_each_line_in_a_fresh_conversation(cli: InProcess, tmp_path: Path) -> None:
+    questions = tmp_path / "questions.txt"
+    questions.write_text("What does an AI engineer do?\n\n   \nHow much math does an ML engineer need?\n")
+    status, out, err = cli.run("ask", "--json", "--file", str(questions))
+    assert status == 0, err
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert len(answers) == 2
+    for answer in answers:
+        assert {"text", "intent", "sources"} <= set(answer) and answer["text"]
+        assert all(set(s) == {"title", "url", "snippet"} for s in answer["sources"])
+    assert [i.text for i in cli.seen] == ["What does an AI engineer do?", "How much math does an ML engineer need?"]
+    assert len({i.conversation_key for i in cli.seen}) == 2 and len({i.user_key for i in cli.seen}) == 2
+    assert cli.loads == 1
+
+
+def test_chat_json_is_one_conversation_with_a_reply_per_line(cli: InProcess, tmp_path: Path) -> None:
+    status, out, err = cli.run("chat", "--json", stdin=b"What does an AI engineer do?\nand what about the pay?\n")
+    assert status == 0, err
+    replies = [json.loads(line) for line in out.splitlines()]
+    assert len(replies) == 2 and all({"text", "intent", "sources"} <= set(r) and r["text"] for r in replies)
+    first, follow_up = cli.seen
+    assert first.conversation_key == follow_up.conversation_key and first.user_key == follow_up.user_key
+    assert cli.loads == 1
+    store = open_store(f"sqlite:///{tmp_path / 'careerbot.sqlite3'}")
+    try:  # the follow-up was recorded in the same conversation as the first question
+        turns = [t.text for t in store.recent_turns(first.conversation_key, 10) if t.role == "user"]
+    finally:
+        store.close()
+    assert turns == ["What does an AI engineer do?", "and what about the pay?"]
+
+
+def test_one_shot_ask_and_plan_text_print_no_buttons(cli: InProcess) -> None:
+    status, out, err = cli.run("ask", "Should I become an AI engineer if I hate math?")
+    assert status == 0, err
+    assert "Sources:" in out and "[1]" in out
+    assert "Helpful" not in out and "Not helpful" not in out and "Share" not in out
+    status, out, err = cli.run("plan", "I want to become an AI engineer")
+    assert status == 0, err
+    assert out.strip() and "Helpful" not in out
+
+
+def test_ask_file_with_invalid_utf8_reports_the_line_and_goes_on(cli: InProcess, tmp_path: Path) -> None:
+    questions = tmp_path / "questions.txt"
+    questions.write_bytes(b"What does an AI engineer do?\nwhat about caf\xe9 jobs?\nHow much math does an ML engineer need?\n")
+    status, out, err = cli.run("ask", "--json", "--file", str(questions))
+    assert status == 1
+    first, error, third = (json.loads(line) for line in out.splitlines())
+    assert first["text"] and third["text"]
+    assert error == {"error": "line 2: not valid UTF-8 (byte 0xe9 at position 14)", "line": 2}
+    assert err.strip().splitlines() == [f"careerbot: {questions}:2: not valid UTF-8 (byte 0xe9 at position 14); skipped"]
+    assert "Traceback" not in err and len(cli.seen) == 2
+
+
+def test_ask_file_usage_errors_are_one_line_before_loading(cli: InProcess, tmp_path: Path) -> None:
+    status, _, err = cli.run("ask", "--file", str(tmp_path / "nope.txt"))
+    assert status == 2 and err.strip().splitlines() == [f"careerbot: error: --file {tmp_path / 'nope.txt'}: no such file"]
+    status, _, err = cli.run("ask", "hello", "--file", str(tmp_path / "nope.txt"))
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    status, _, err = cli.run("ask")
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert cli.loads == 0
+
+
+def test_eval_answers_and_conversations_run_through_the_brain(cli: InProcess, tmp_path: Path) -> None:
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("\n".join(json.dumps(row) for row in [
+        {"question": "Is AI engineering more like building the engine or the car?", "facts": [["car"]]},
+        {"question": "What is the best recipe for banana bread?", "facts": [], "in_scope": False},
+    ]) + "\n")
+    status, out, err = cli.run("eval", "answers", "--set", str(answers), "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert {"n", "facts_rate", "refused", "redirected", "n_out_of_scope", "median_words", "misses"} <= set(result)
+    assert result["n"] == 2 and result["n_out_of_scope"] == 1 and result["median_words"] > 0
+    assert len({i.user for i in cli.seen}) == 0  # eval calls Brain.respond directly, not handle
+
+    scripts = tmp_path / "scripts.jsonl"
+    scripts.write_text(json.dumps({"id": "pay", "turns": [
+        {"text": "What does an AI engineer do?", "facts": [["model"]]},
+        {"text": "and what about the pay?", "facts": [["salar", "pay", "$"]], "uses": "role"}]}) + "\n")
+    status, out, err = cli.run("eval", "conversations", "--set", str(scripts), "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["n_scripts"] == 1 and result["n_turns"] == 2 and result["context_turns"] == 1
+    assert 0.0 <= result["context_kept"] <= 1.0 and isinstance(result["misses"], list)
+    status, out, err = cli.run("eval", "answers", "--set", str(answers))
+    assert status == 0 and out.startswith("n=2 facts_rate=")
+    assert not (tmp_path / "careerbot.sqlite3").exists()  # evaluation leaves the operator's database alone
+
+
+def test_chat_json_as_a_real_process_reads_stdin_bytes(env: dict[str, str]) -> None:
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--json"], env=env, capture_output=True,
+                         input=b"What does an AI engineer do?\n\xff\xfe\nand what about the pay?\n", timeout=240)
+    assert out.returncode == 1, out.stderr.decode(errors="replace")
+    lines = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    assert [set(line) >= {"text", "intent", "sources"} for line in lines] == [True, False, True]
+    assert lines[1]["line"] == 2 and "not valid UTF-8" in lines[1]["error"]
+    assert b"Traceback" not in out.stderr

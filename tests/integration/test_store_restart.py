@@ -99,6 +99,7 @@ store.claim_event("evt-1")
 store.complete_event("evt-1")
 store.append_turn("conv", "slack:U1", "user", "before the restart")
 store.save_quiz("slack:U1", {"index": 6, "answers": [1, 2]}, expected_version=0)
+store.save_conversation("conv", "slack:U1", {"profile": {"role": "nurse", "math": -1}, "topic": "fit"})
 # Die without closing anything, as a killed worker would.
 import os
 os._exit(0)
@@ -114,6 +115,7 @@ print(json.dumps({
     "claim": store.claim_event("evt-1"),
     "turns": [t.text for t in store.recent_turns("conv")],
     "quiz": store.load_quiz("slack:U1"),
+    "conversation": store.load_conversation("conv"),
     "migrated_now": store.migrate(),
 }))
 store.close()
@@ -133,5 +135,6 @@ def test_state_written_by_a_killed_process_is_there_after_restart(target: tuple[
         "claim": False,
         "turns": ["before the restart"],
         "quiz": {"index": 6, "answers": [1, 2], "version": 1},
+        "conversation": {"profile": {"role": "nurse", "math": -1}, "topic": "fit"},
         "migrated_now": [],
     }

@@ -1,0 +1,54 @@
+"""What the bot remembers about one conversation (a thread, a DM, a terminal session).
+
+Follow-ups only make sense against what came before: "what does that mean for me?" needs what
+the person said about themselves, "and the salary?" needs the topic, "how many weeks is that?"
+needs the last plan. The state is small, JSON-able, kept in the store (so it survives restarts and
+is deleted by `/forget`), and updated after every answered message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.profile import Profile
+
+__all__ = ["ConversationState", "is_follow_up"]
+
+_REFERS_BACK = re.compile(
+    r"^\s*(and|but|so|also|then|ok(ay)?|what about|how about|why|why not|is that|are they|does that|do they|"
+    r"how (long|much|many)|where|which)\b|\b(it|that|this|they|them|those|these|there|then)\b[?.!]*\s*$|"
+    r"\b(that|this|it|they|them|those|these)\b", re.IGNORECASE)
+
+
+def is_follow_up(text: str) -> bool:
+    """A short message that leans on the previous one ("and the salary?", "how long does that take?")."""
+    return len(text.split()) <= 12 and bool(_REFERS_BACK.search(text))
+
+
+@dataclass
+class ConversationState:
+    """Profile facts, the last verdict and plan track, and the topic of the last answered question."""
+
+    profile: Profile = field(default_factory=Profile)
+    verdict: str | None = None
+    topic: str = ""
+    last_intent: str = ""
+    plan_track: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
+        data = data or {}
+        return cls(profile=Profile.from_dict(data.get("profile")), verdict=data.get("verdict"),
+                   topic=str(data.get("topic") or ""), last_intent=str(data.get("last_intent") or ""),
+                   plan_track=data.get("plan_track"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"profile": self.profile.as_dict(), "verdict": self.verdict, "topic": self.topic,
+                "last_intent": self.last_intent, "plan_track": self.plan_track}
+
+    @property
+    def in_scope(self) -> bool:
+        """Whether this conversation is already about the careers the bot covers."""
+        return bool(self.topic or self.verdict or not self.profile.is_empty)

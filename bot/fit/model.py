@@ -1,0 +1,223 @@
+"""The fit verdict: AI engineer, ML engineer, or neither for now, learned from labelled profiles.
+
+Why learned: hand-set weights over hand-picked cues fitted the sets they were tuned on and failed
+on new people. Here a multinomial logistic regression reads three kinds of features, and its
+weights, standardisation and calibration temperature come from `bot.fit.train` (5-fold
+cross-validated on knowledge/fit/corpus.jsonl):
+
+- the sentence embedding of the whole text and the mean of its clauses' embeddings (what it is about);
+- per (signal, direction), the strongest clause reading (what the person says of themselves);
+- the profile facts (codes or not, years, math comfort, interest, motives, constraints).
+
+The explanation quotes the clauses behind the readings, each with its meaning in words, and gives
+the calibrated probabilities as percentages; raw signal scores never reach the user.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.fit.signals import DIMENSIONS, INTERESTS, ClauseReading, SignalReader, signal_classes, split_clauses
+from bot.profile import Profile, read_profile
+
+__all__ = ["DEFAULT_MODEL", "LABELS", "LABEL_NAMES", "FitAssessment", "FitAssessor", "FitModel", "profile_features"]
+
+LABELS = ("ai_engineer", "ml_engineer", "neither")
+LABEL_NAMES = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer", "neither": "neither for now"}
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "knowledge" / "fit" / "model.json"
+EmbedFn = Callable[[list[str]], list[list[float]]]
+
+_MOTIVES = ("curiosity", "money", "shortcut")
+_CONSTRAINTS = ("stability", "hours", "family", "not_job_seeking")
+_READING_KEYS = [c for c in signal_classes() if c != "none"]
+
+
+def profile_features(profile: Profile, readings: Sequence[ClauseReading]) -> np.ndarray:
+    """The hand-readable part of the features: clause readings and profile facts, all in -1..1."""
+    strongest = dict.fromkeys(_READING_KEYS, 0.0)
+    for r in readings:
+        strongest[r.key] = max(strongest[r.key], r.confidence)
+    facts = [
+        {True: 1.0, False: -1.0, None: 0.0}[profile.codes],
+        min(math.log1p(profile.coding_years or 0.0) / math.log1p(10), 1.0),
+        float(profile.math or 0),
+        1.0 if profile.interest == "build" else 0.0,
+        1.0 if profile.interest == "train" else 0.0,
+        *(1.0 if m in profile.motives else 0.0 for m in _MOTIVES),
+        *(1.0 if c in profile.constraints else 0.0 for c in _CONSTRAINTS),
+    ]
+    return np.asarray([strongest[k] for k in _READING_KEYS] + facts, dtype="float32")
+
+
+@dataclass
+class FitModel:
+    """Standardise, linear layer, softmax with a temperature; numbers only, loaded from JSON."""
+
+    labels: list[str]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    temperature: float
+    reader: SignalReader
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MODEL) -> FitModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        v = data["verdict"]
+        return cls(labels=list(v["labels"]), mean=np.asarray(v["mean"], dtype="float32"),
+                   scale=np.asarray(v["scale"], dtype="float32"), coef=np.asarray(v["coef"], dtype="float32"),
+                   intercept=np.asarray(v["intercept"], dtype="float32"), temperature=float(v["temperature"]),
+                   reader=SignalReader.from_dict(data["signals"]), meta=data.get("meta", {}))
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        z = ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
+        z = z / self.temperature
+        z -= z.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+def verdict_features(text_vector: np.ndarray, clause_vectors: np.ndarray, profile: Profile,
+                     readings: Sequence[ClauseReading]) -> np.ndarray:
+    """Everything the verdict model reads, in the order training used."""
+    mean_clause = clause_vectors.mean(axis=0) if len(clause_vectors) else text_vector
+    return np.concatenate([text_vector, mean_clause, profile_features(profile, readings)]).astype("float32")
+
+
+@dataclass
+class FitAssessment:
+    """A verdict with calibrated label probabilities (0-100), the profile and the clause readings."""
+
+    label: str
+    scores: dict[str, float]
+    profile: Profile
+    readings: list[ClauseReading] = field(default_factory=list)
+    explanation: str = ""
+
+    @property
+    def signals(self) -> dict[str, float]:
+        """Per signal, strongest positive minus strongest negative reading (-1..1); what the quiz speaks."""
+        out: dict[str, float] = {}
+        for name in DIMENSIONS + INTERESTS:
+            pos = max((r.confidence for r in self.readings if r.signal == name and r.polarity > 0), default=0.0)
+            neg = max((r.confidence for r in self.readings if r.signal == name and r.polarity < 0), default=0.0)
+            out[name] = round(pos - neg, 3)
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "scores": self.scores,
+            "dimensions": self.signals,
+            "profile": self.profile.as_dict(),
+            "explanation": self.explanation,
+            "evidence": [{"signal": r.signal, "direction": "+" if r.polarity > 0 else "-", "quote": r.clause,
+                          "meaning": meaning(r), "confidence": round(r.confidence, 3)} for r in self.readings],
+        }
+
+
+class FitAssessor:
+    """Scores a free-text profile; `embed` maps texts to L2-normalised vectors."""
+
+    def __init__(self, embed: EmbedFn, model: FitModel | None = None) -> None:
+        self._embed = embed
+        self.model = model or FitModel.load()
+
+    def read(self, text: str) -> tuple[Profile, list[ClauseReading], np.ndarray]:
+        """The profile and clause readings of `text`, and the verdict features."""
+        clauses = split_clauses(text)
+        vectors = np.asarray(self._embed(clauses + [text.strip() or "-"]), dtype="float32")
+        clause_vectors, text_vector = vectors[:-1], vectors[-1]
+        readings = self.model.reader.read(clauses, clause_vectors)
+        profile = read_profile(text, readings)
+        return profile, readings, verdict_features(text_vector, clause_vectors, profile, readings)
+
+    def assess(self, text: str, *, known: Profile | None = None) -> FitAssessment:
+        """The verdict for `text`; `known` is what the conversation already knew about the person."""
+        profile, readings, features = self.read(text)
+        if known is not None and not known.is_empty:
+            profile = known.merge(profile)
+        probs = self.model.probabilities(features)
+        scores = {label: round(float(p) * 100, 1) for label, p in zip(self.model.labels, probs, strict=True)}
+        label = max(scores, key=lambda k: scores[k])
+        assessment = FitAssessment(label=label, scores=scores, profile=profile, readings=readings)
+        assessment.explanation = explain(assessment)
+        return assessment
+
+
+# --- explanation -------------------------------------------------------------------------------
+_MEANING = {
+    "coding:+": "you write code", "coding:-": "coding isn't for you (yet)",
+    "math:+": "you're comfortable with math", "math:-": "heavy math isn't your thing",
+    "product:+": "you care about shipping things people use", "product:-": "products and users don't draw you",
+    "evaluation:+": "you like measuring whether things work", "evaluation:-": "measuring and testing don't appeal",
+    "relearning:+": "fast-changing tools don't put you off", "relearning:-": "you want skills that stay put",
+    "pressure:+": "you're fine with pace and pressure", "pressure:-": "you want a steady, low-stress job",
+    "motivation:+": "you're curious and ready to put in the learning",
+    "motivation:-": "the draw is mainly pay or a quick way in",
+    "build:+": "you want to build on existing models", "build:-": "building on model APIs doesn't appeal",
+    "train:+": "you want to train models yourself", "train:-": "training models doesn't appeal",
+}
+_WHY = {
+    "ai_engineer": "AI engineering builds products on existing models (the \"car\", not the \"engine\"): "
+    "coding, product sense and comfort with fast-changing tools matter more than deep math.",
+    "ml_engineer": "ML engineering trains the models themselves (the \"engine\"): linear algebra, calculus, "
+    "statistics, data and validation are the daily work.",
+    "neither": "this is a \"not now\", not a \"never\".",
+}
+
+
+def meaning(r: ClauseReading) -> str:
+    return _MEANING[r.key]
+
+
+def _neither_reason(profile: Profile, readings: Sequence[ClauseReading]) -> str:
+    """The reason the sources give for waiting, chosen from what the person actually said."""
+    keys = {r.key for r in readings}
+    if ("money" in profile.motives or "shortcut" in profile.motives) and "curiosity" not in profile.motives:
+        return ("My sources are blunt that AI engineering is no shortcut to a high salary: the pay comes with "
+                "intense competition, constant re-learning and pressure.")
+    if profile.constraints and set(profile.constraints) & {"stability", "hours", "family"}:
+        return ("The sources describe AI work as fast-moving and often high-pressure, with tools that change every "
+                "few months, which clashes with the steady, predictable work you put first.")
+    if profile.codes is False and (profile.math or 0) < 0:
+        return ("Both paths are built on programming, and ML adds heavy math; neither seems to draw you yet.")
+    if "motivation:-" in keys:
+        return "Both paths need months of steady learning, and the sources advise against starting without that appetite."
+    return "What you wrote doesn't match what either path asks day to day."
+
+
+def explain(a: FitAssessment) -> str:
+    """Verdict and confidence in words, the reason, then the person's own words behind it."""
+    others = ", ".join(f"{LABEL_NAMES[k]} {round(v)}%" for k, v in sorted(a.scores.items(), key=lambda kv: -kv[1])
+                       if k != a.label)
+    confidence = a.scores[a.label]
+    hedge = "leaning" if confidence < 55 else "a clear fit" if confidence >= 80 else "a good fit"
+    head = f"Verdict: **{LABEL_NAMES[a.label]}** ({hedge}, {round(confidence)}%; {others})."
+    reason = _neither_reason(a.profile, a.readings) + " " + _WHY["neither"] if a.label == "neither" else _WHY[a.label]
+    lines = [f"{head} {reason}"]
+    seen: set[str] = set()
+    picked: list[ClauseReading] = []
+    for r in sorted(a.readings, key=lambda r: -r.confidence):
+        if r.key in seen or r.clause in {p.clause for p in picked}:
+            continue
+        seen.add(r.key)
+        picked.append(r)
+    if picked:
+        lines.append("What I read in your message:")
+        for r in picked[:4]:
+            quote = r.clause if len(r.clause) <= 110 else r.clause[:107] + "..."
+            lines.append(f"- “{quote}”: {meaning(r)}")
+    else:
+        lines.append("You said little about your background or what you enjoy, so this is a weak guess: tell me "
+                     "what you do now, how you feel about math, and what you'd like to build.")
+    return "\n".join(lines)

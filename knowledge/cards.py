@@ -1,0 +1,63 @@
+"""Answer cards: short, answer-first replies written from the articles, matched by meaning.
+
+Why: the questions people ask most ("what are the five challenges?", "how much do they earn?")
+deserve a reply that states the whole list or the figure in its first sentence, which sentences
+lifted from a passage rarely do. Each card in knowledge/cards.yaml names the article it restates,
+so the reply cites that article like any other answer. A card is used only when the question is
+close in meaning to one of the card's phrasings; everything else is answered from passages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+__all__ = ["AnswerCard", "AnswerCards", "CardMatch"]
+
+
+@dataclass(frozen=True)
+class AnswerCard:
+    id: str
+    article: str
+    asks: tuple[str, ...]
+    answer: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class CardMatch:
+    card: AnswerCard
+    similarity: float
+
+
+class AnswerCards:
+    """The cards and the vectors of their phrasings; `match` finds the card a question asks for."""
+
+    def __init__(self, cards: list[AnswerCard], embed: Callable[[list[str]], list[list[float]]]) -> None:
+        self.cards = cards
+        self._owner: list[int] = [i for i, c in enumerate(cards) for _ in c.asks]
+        texts = [a for c in cards for a in c.asks]
+        self._vectors = np.asarray(embed(texts), dtype="float32") if texts else np.zeros((0, 384), "float32")
+
+    @classmethod
+    def load(cls, path: Path, embed: Callable[[list[str]], list[list[float]]]) -> AnswerCards:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
+        cards = [AnswerCard(id=str(c["id"]), article=str(c["article"]), asks=tuple(str(a) for a in c["asks"]),
+                            answer=" ".join(str(c["answer"]).split()) if "\n- " not in str(c["answer"])
+                            else str(c["answer"]).strip(), kind=str(c.get("kind") or "explain"))
+                 for c in raw or () if c.get("asks") and c.get("answer")]
+        return cls(cards, embed)
+
+    def match(self, vector: np.ndarray, threshold: float) -> CardMatch | None:
+        """The closest card when some phrasing of it is at least `threshold` similar to the question."""
+        if not len(self._vectors):
+            return None
+        sims = self._vectors @ np.asarray(vector, dtype="float32").reshape(-1)
+        best = int(sims.argmax())
+        if sims[best] < threshold:
+            return None
+        return CardMatch(self.cards[self._owner[best]], float(sims[best]))
