@@ -67,7 +67,9 @@ def rich_reply(reply: Reply, *, buttons: bool = True) -> RenderableType:
     """
     parts: list[RenderableType] = [Markdown(reply.text, hyperlinks=False)]
     if _shows_sources(reply):
-        sources = Text("\nSources:\n", style="bold")
+        sources = Text("\n")
+        sources.append("Sources:", style="bold")
+        sources.append("\n")
         for i, source in enumerate(reply.sources, 1):
             sources.append(f"  [{i}] {_cited(source)}")
             if source.url:

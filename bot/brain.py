@@ -24,6 +24,7 @@ from bot.conversation import ConversationState, is_follow_up
 from bot.fit import LABEL_NAMES
 from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
+from bot.profile import Profile
 from bot.sanitize import MAX_CHARS, clean
 from bot.store.base import AnswerRecord, Store, Turn
 
@@ -50,6 +51,7 @@ _SMALLTALK_REPLIES = {
     "what to learn. Try *Should I become an AI engineer if I hate math?* or `/quiz`.",
 }
 _LLM_FALLBACK_NOTE = "_The AI model isn't available right now, so this answer comes straight from my knowledge base._"
+_FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|ive|my|me|myself)\b", re.I)
 _TIME_FOLLOW_UP = re.compile(r"\b(how (long|many (weeks|months|hours))|weeks?|months?|hours? (a|per) (week|day)|"
                              r"h/week|time frame|deadline)\b", re.I)
 _ASSESS_QUERY = {
@@ -228,36 +230,64 @@ class Brain:
         if intent is Intent.QUIZ:
             return Reply(text="The fit quiz asks short questions about situations you'd enjoy or avoid. "
                               "Type `/quiz` to start it (or `careerbot quiz` in a terminal).", intent=intent.value)
+        known_topic = state.in_scope or is_in_domain(text)
+        if intent is Intent.PLAN and not known_topic and self.services.relevance(text) < self.services.scope_threshold:
+            return self._out_of_scope()  # "how do I become a pilot?" asks for a plan we can't make
+        described = intent is Intent.ASSESS or (_FIRST_PERSON.search(text) is not None and self._describes(text, state))
         if intent is Intent.PLAN or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
             return self._plan(inbound, text, state)
-        if intent is Intent.ASSESS or (not state.profile.is_empty and about_me(text) and len(text.split()) <= 20):
-            return self._assess(inbound, text, state)
+        wants_verdict = intent is Intent.ASSESS or about_me(text) or (described and "?" not in text)
+        if wants_verdict and (described or not state.profile.is_empty):
+            reply = self._assess(inbound, text, state)
+            if reply is not None:
+                return reply
         return self._answer(inbound, text, state)
+
+    def _describes(self, text: str, state: ConversationState) -> bool:
+        """Whether `text` tells something about the person; if so it is remembered for later verdicts."""
+        profile, readings, _ = self.services.assessor.read(text)
+        state.profile = state.profile.merge(profile)
+        if len(readings) >= 2 or (readings and _facts(profile) >= 1) or _facts(profile) >= 2:
+            state.remember_about(text)
+            return True
+        return False
 
     # --- capabilities ----------------------------------------------------------------------
     def _answer(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
         follow_up = state.in_scope and is_follow_up(text)
-        query = self._retrieval_query(text, state) if follow_up else None
-        if self_mentions(text) >= 2:
-            # People mix facts about themselves into questions; keep them for later follow-ups.
-            profile, _, _ = self.services.assessor.read(text)
-            state.profile = state.profile.merge(profile)
+        query = self._retrieval_query(text, state)
         draft, relevance = self.services.answer(text, query)
-        in_scope = relevance >= self.services.scope_threshold or is_in_domain(text) or follow_up
+        # In a conversation already about these careers only a clearly unrelated message is refused.
+        floor = self.services.scope_threshold * (0.7 if state.in_scope else 1.0)
+        in_scope = relevance >= floor or is_in_domain(text) or follow_up
         if not draft.text or not in_scope:
             return self._out_of_scope()
-        state.topic = text if query is None else query
+        state.topic = text if not follow_up else state.topic or text
         return self._remember_answer(inbound, text, draft.text, draft.sources, intent="question",
                                      data={"card": draft.card, "relevance": round(relevance, 3)})
 
-    def _retrieval_query(self, text: str, state: ConversationState) -> str:
-        """A follow-up ("and the salary?") is searched together with the topic it follows."""
-        track = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer"}.get(state.verdict or "", "")
-        personal = f" {track}" if track and re.search(r"\b(i|me|my)\b", text, re.I) else ""
-        return f"{text} {state.topic}{personal}".strip()
+    def _retrieval_query(self, text: str, state: ConversationState) -> str | None:
+        """What to search for a message that leans on the conversation, or None to search the message itself.
 
-    def _assess(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
-        fit = self.services.assess(text, known=state.profile)
+        A question about the person's own path ("what should I build?") is searched with the track
+        they were given; a follow-up ("and the salary?") with the topic it follows.
+        """
+        track = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer"}.get(state.verdict or "", "")
+        if track and _FIRST_PERSON.search(text) and not re.search(r"\b(ai|ml|machine learning)\b", text, re.I):
+            return f"{text} ({track})"
+        if state.topic and is_follow_up(text):
+            return f"{text} ({state.topic})"
+        return None
+
+    def _assess(self, inbound: Inbound, text: str, state: ConversationState) -> Reply | None:
+        """The verdict, or None when the person has said too little for one (then the question is answered).
+
+        The verdict reads everything the person said about themselves in this conversation, so a
+        follow-up such as "so which one fits me?" is judged on their earlier messages too.
+        """
+        fit = self.services.assess(state.self_description(text), known=state.profile)
+        if not fit.readings and _facts(fit.profile) < 2:
+            return None
         state.profile, state.verdict = fit.profile, fit.label
         passages = self.services.search(_ASSESS_QUERY[fit.label], 1)
         sources = [source_of(p, page_url=self.services.page_url) for p in passages]
@@ -276,7 +306,8 @@ class Brain:
         profile = state.profile
         if self_mentions(text) or _TIME_FOLLOW_UP.search(text):
             profile = profile.merge(self.services.assessor.read(text)[0])
-        plan = self.services.plan(text, track, profile=profile if not profile.is_empty else None)
+        plan = self.services.plan(state.self_description(text), track,
+                                  profile=profile if not profile.is_empty else None)
         state.profile, state.plan_track = profile, plan.track
         sources = [s for s in (self.services.article_source(a) for a in plan.articles) if s is not None][:6]
         return self._remember_answer(inbound, text, plan.to_markdown(), sources, intent="plan",
@@ -346,6 +377,11 @@ class Brain:
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")
         return reply if text == reply.text else _with(reply, text=text)
+
+
+def _facts(profile: Profile) -> int:
+    """How many facts about the person are known: a verdict on fewer would be a guess."""
+    return len(set(profile.quotes) - {"goal"})
 
 
 def _with(reply: Reply, **changes: Any) -> Reply:

@@ -28,10 +28,32 @@ _PART_SPLIT = re.compile(r"(?<=\?)\s+(?=\S)|[;]\s+|\s+(?:and|also|plus|&)\s+(?:a
                          r"(?=(?:what|how|is|are|do|does|why|which|who|can|should|when)\b)", re.IGNORECASE)
 
 
-def question_parts(question: str, limit: int = 3) -> list[str]:
-    """The separate questions in one message ("what do they earn? and is it stressful?")."""
-    parts = [p.strip(" ,") for p in _PART_SPLIT.split(question) if len(p.split()) >= 3]
-    return parts[:limit] or [question]
+_BACK_REFERENCE = re.compile(r"\b(it|that|this|these|those|they|them)\b", re.IGNORECASE)
+_LEADING_JOIN = re.compile(r"^(and|also|plus|but|so)\s+(also\s+)?", re.IGNORECASE)
+
+
+def question_parts(question: str, limit: int = 3) -> list[tuple[str, str]]:
+    """The separate questions in one message, each with the text to search it by.
+
+    "What do they earn? And is it stressful?" holds two questions; the second leans on the first
+    ("it"), so it is searched together with the first. A piece that opens by pointing back ("what
+    does that even mean?") or is too short to ask anything stays joined to the piece before it.
+    """
+    parts: list[list[str]] = []
+    for piece in (_LEADING_JOIN.sub("", p.strip(" ,")) for p in _PART_SPLIT.split(question)):
+        if not piece:
+            continue
+        opening = " ".join(piece.split()[:4])
+        if parts and (len(piece.split()) < 3 or _BACK_REFERENCE.search(opening)):
+            parts[-1][0] = f"{parts[-1][0]} {piece}"
+            parts[-1][1] = f"{parts[-1][1]} {piece}"
+        elif parts and _BACK_REFERENCE.search(piece):
+            parts.append([piece, f"{parts[-1][0]} {piece}"])
+        else:
+            parts.append([piece, piece])
+    if not parts or len(parts) > limit:
+        return [(question, question)]
+    return [(text, query) for text, query in parts]
 
 
 @dataclass
@@ -49,7 +71,7 @@ class CareerServices:
     planner: LearningPlanner
     cards: AnswerCards | None = None
     page_url: str = ""
-    card_threshold: float = 0.78
+    card_threshold: float = 0.68
     scope_threshold: float = 0.30
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
@@ -61,12 +83,12 @@ class CareerServices:
         Relevance is the best passage's similarity to the question: the brain calls a question
         out of scope only when it is low, so scope follows the evidence, not a word list.
         """
-        parts = question_parts(question) if query is None else [query]
+        parts = question_parts(question) if query is None else [(question, query)]
         drafts: list[Draft] = []
         relevance = 0.0
-        for part in parts:
-            vector = self.retriever.embed(part)[0]
-            passages = self.retriever.search(part, 5, vector=vector)
+        for part, search_text in parts:
+            vector = self.retriever.embed(search_text)[0]
+            passages = self.retriever.search(search_text, 5, vector=vector)
             if passages:
                 relevance = max(relevance, passages[0].similarity)
             card = self.cards.match(vector, self.card_threshold) if self.cards is not None else None
@@ -74,6 +96,11 @@ class CareerServices:
                                          card_passage=self._article_passage(card.card.article, passages)
                                          if card else None, page_url=self.page_url))
         return merge_drafts([d for d in drafts if d.text]), relevance
+
+    def relevance(self, text: str) -> float:
+        """How close the best passage is to `text` (0-1): the evidence that a message is in scope."""
+        passages = self.retriever.search(text, 1)
+        return passages[0].similarity if passages else 0.0
 
     def article_source(self, doc_id: str) -> Source | None:
         """The citation for a whole article (plans cite the articles that explain their steps)."""

@@ -11,7 +11,7 @@ answers are built from the knowledge base itself:
    The best sentence leads; at most two more follow as support, never repeating it.
 
 Sentences that only make sense inside the article (pointers to other sections, bylines, table
-rows, lead-ins ending in a colon) are never used. Each sentence carries the number of its source.
+rows, lead-ins ending in a colon, reading-list entries) are never used. Each sentence carries the number of its source.
 """
 
 from __future__ import annotations
@@ -86,10 +86,10 @@ def cite_sources(passages: Sequence[Passage], page_url: str = "") -> list[Source
 def _readable(unit: str) -> str | None:
     """The unit as a stand-alone sentence, or None when it reads badly out of its article."""
     text = _MD_NOISE.sub("", unit).strip()
-    if not text or text.startswith("|") or "|" in text[:40] or _META.search(text):
+    if not text or text.startswith("|") or "|" in text[:40] or _META.search(text) or "://" in text:
         return None
-    if len(text.split()) < 5 or text.endswith(":"):
-        return None
+    if len(text.split()) < 5 or text.endswith((":", "?")):
+        return None  # lead-ins and the questions of a self-check list answer nothing
     if text[-1] not in ".!?\"”)":
         text += "."
     return text[0].upper() + text[1:]
@@ -114,10 +114,36 @@ def _short_item(item: str) -> str:
 def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.ndarray | None = None,
                    units: UnitsFn | None = None, card: CardMatch | None = None,
                    card_passage: Passage | None = None, page_url: str = "", max_words: int = 110) -> Draft:
-    """An answer-first body built only from `passages` (or `card`), and the sources it cites."""
-    if card is not None and card_passage is not None:
-        return Draft(f"{card.card.answer} [1]", [source_of(card_passage, page_url=page_url)], card=card.card.id,
-                     confidence=card.similarity)
+    """An answer-first body built only from `passages` (or `card`), and the sources it cites.
+
+    With a card, the card's answer leads and the best passage sentence follows when it adds
+    something the card does not say (a card is short; the passage may hold the detail asked for).
+    """
+    extracted = _extract(question, passages, vector, units, page_url, max_words)
+    if card is None or card_passage is None:
+        return extracted
+    sources = [source_of(card_passage, page_url=page_url)]
+    text = f"{card.card.answer} [1]"
+    support = _first_sentence(extracted)
+    if support is not None and not _similar(support[0], [card.card.answer], 0.35) and \
+            len(text.split()) + len(support[0].split()) <= max_words + 20:
+        source = support[1]
+        if source not in sources:
+            sources.append(source)
+        text += f" {support[0]} [{sources.index(source) + 1}]"
+    return Draft(text, sources, card=card.card.id, confidence=card.similarity)
+
+
+def _first_sentence(draft: Draft) -> tuple[str, Source] | None:
+    match = re.match(r"(.+?) \[(\d+)\]", draft.text)
+    if not match:
+        return None
+    return match.group(1), draft.sources[int(match.group(2)) - 1]
+
+
+def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | None, units: UnitsFn | None,
+             page_url: str, max_words: int) -> Draft:
+    """The passage sentences that answer `question`, best first, each with its source number."""
     if not passages:
         return Draft("", [])
     kind = answer_kind(question)
@@ -170,12 +196,12 @@ def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.nda
     return Draft(body, [sources[n - 1] for n in used], confidence=best[0])
 
 
-def _similar(sentence: str, others: Sequence[str]) -> bool:
+def _similar(sentence: str, others: Sequence[str], limit: float = 0.6) -> bool:
     """Near-duplicates (the same point in two articles) would read as repetition."""
     words = set(re.findall(r"[a-z0-9]+", sentence.lower()))
     for other in others:
         theirs = set(re.findall(r"[a-z0-9]+", other.lower()))
-        if words and len(words & theirs) / len(words | theirs) > 0.6:
+        if words and len(words & theirs) / len(words) > limit:
             return True
     return False
 

@@ -29,9 +29,10 @@ def is_follow_up(text: str) -> bool:
 
 @dataclass
 class ConversationState:
-    """Profile facts, the last verdict and plan track, and the topic of the last answered question."""
+    """Profile facts and the messages they came from, the last verdict and plan track, and the topic."""
 
     profile: Profile = field(default_factory=Profile)
+    about: list[str] = field(default_factory=list)
     verdict: str | None = None
     topic: str = ""
     last_intent: str = ""
@@ -40,13 +41,26 @@ class ConversationState:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
         data = data or {}
-        return cls(profile=Profile.from_dict(data.get("profile")), verdict=data.get("verdict"),
+        return cls(profile=Profile.from_dict(data.get("profile")), about=[str(a) for a in data.get("about") or []],
+                   verdict=data.get("verdict"),
                    topic=str(data.get("topic") or ""), last_intent=str(data.get("last_intent") or ""),
                    plan_track=data.get("plan_track"))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"profile": self.profile.as_dict(), "verdict": self.verdict, "topic": self.topic,
+        return {"profile": self.profile.as_dict(), "about": self.about, "verdict": self.verdict, "topic": self.topic,
                 "last_intent": self.last_intent, "plan_track": self.plan_track}
+
+    def remember_about(self, text: str, limit_chars: int = 1500) -> None:
+        """Keep a message in which the person described themselves; the verdict reads them together."""
+        if text not in self.about:
+            self.about.append(text)
+        while len(self.about) > 1 and sum(len(a) for a in self.about) > limit_chars:
+            self.about.pop(0)
+
+    def self_description(self, text: str = "") -> str:
+        """Everything the person said about themselves, oldest first, with `text` last."""
+        parts = [a for a in self.about if a != text] + ([text] if text else [])
+        return "\n".join(parts)
 
     @property
     def in_scope(self) -> bool:

@@ -29,9 +29,10 @@ class Intent(StrEnum):
 
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|guidelines|above)\b|"
-    r"\b(system|developer|hidden|initial)\s+prompt\b|\byou are now\b|\bjailbreak\b|\bdeveloper mode\b|"
+    r"\b(your|the bot'?s?)\s+(system|developer|hidden|initial)\s+prompt\b|\byou are now\b|\bjailbreak\b|\bdeveloper mode\b|"
     r"\bact as (?:an? )?(?:unfiltered|evil|dan)\b|\bDAN\b|\bpretend (?:you|to be)\b.{0,40}\b(no|without)\b|"
-    r"\b(reveal|print|show|repeat)\b.{0,30}\b(prompt|instructions|api key|token|secret|password)s?\b",
+    r"\b(reveal|print|show|repeat|tell me|give me)\b.{0,20}\b(your|the bot'?s?)\b.{0,20}"
+    r"\b(prompt|instructions|api key|token|secret|password)s?\b",
     re.IGNORECASE,
 )
 _ABUSE = re.compile(
@@ -51,7 +52,8 @@ _QUIZ = re.compile(r"\b(quiz|questionnaire|take the test|personality test)\b", r
 _PLAN = re.compile(
     r"\b(what (should|do|must) i (learn|study|read)|learning (plan|path)|study plan|road ?map|curriculum|"
     r"where (do|should) i (start|begin)|how (do|can|should) i (start|begin|get started|learn|become|prepare)|"
-    r"learn (first|next)|what to learn|steps to become|skills? (do i|should i|to) (need|learn|build))\b",
+    r"learn (first|next)|what to learn|steps to become|skills? (do i|should i|to) (need|learn|build)|"
+    r"(would|do|will) i (still )?need to learn|what (are|would be) (the|my) (next )?steps)\b",
     re.IGNORECASE,
 )
 _SELF = re.compile(r"\b(i'?m|i am|i'?ve|i have|i've been|i was|i work|i studied|i did|i do|i like|i love|i hate|"
@@ -63,14 +65,13 @@ _FIT_QUESTION = re.compile(
     r"(for )?me|(fit|suit)s? me|assess me|what fits me)\b",
     re.IGNORECASE,
 )
+# Terms that only this field uses. A match keeps a message in scope even when retrieval is unsure;
+# words with everyday meanings ("train", "model", "data", "pay") are left to retrieval to judge.
 _DOMAIN = re.compile(
-    r"\b(ai|a\.i\.|ml|machine learning|artificial intelligence|llms?|gpt|claude|llama|ollama|models?|"
-    r"engineer\w*|career\w*|jobs?|roles?|salar\w*|pay|compensation|learn\w*|study|math\w*|statistic\w*|"
-    r"calculus|algebra|cod(e|ing)|program\w*|python|data|prompt\w*|rag|retrieval|embedding\w*|vector|"
-    r"agents?|evaluat\w*|deploy\w*|latency|production|interview\w*|phd|degree|bootcamp|skills?|"
-    r"tensorflow|pytorch|neural|deep learning|fine-?tun\w*|train\w*|inference|api|apis|research\w*|"
-    r"hire|hiring|junior|senior|graduate|portfolio|projects?|resume|cv|transcription|fraud|recall|precision|"
-    r"uptime|open source|local|privacy|hype|gold rush|roadmap|quiz|fit|path)\b",
+    r"\b(ai|a\.i\.|ml|machine learning|artificial intelligence|llms?|gpt\w*|chatgpt|claude|llama|ollama|"
+    r"ai engineer\w*|ml engineer\w*|software engineer\w*|prompt\w*|rag|embeddings?|vector (search|database|db)|"
+    r"fine-?tun\w*|neural (net\w*|networks?)|deep learning|tensorflow|pytorch|backpropagation|linear algebra|"
+    r"calculus|statistics|hallucinat\w*|chatbots?|agents? (framework|tool)\w*|mcp|langchain|hugging ?face)\b",
     re.IGNORECASE,
 )
 
@@ -105,9 +106,13 @@ def classify(text: str) -> Intent:
     return Intent.QUESTION
 
 
-_ABOUT_ME = re.compile(r"\b(for me|someone like me|people like me|in my case|my situation|my profile|"
-                       r"(mean|means) for me|suit(s)? me|fit(s)? me|right for me|should i|which (one|path|track|role)"
-                       r"( is| would be)? (for|right for|best for) me|am i)\b", re.IGNORECASE)
+# Asking for a verdict on oneself, as opposed to asking about the field "for someone like me".
+_ABOUT_ME = re.compile(
+    r"\b((what )?(does|would) (that|this|it) mean for me|recommend (me|for me)|(would|do) you recommend|"
+    r"(suits?|fits?) me( better| best| more)?|(right|good|best|better) (fit |choice |path |one )?for me|"
+    r"what about me|(which|what) (one|path|track|role|career|of (the|these|them|the two)\b.{0,12})"
+    r"( is| would be| should i| fits| suits)|so which (one|is it)|where do i (fit|stand)|is (that|it) me)\b",
+    re.IGNORECASE)
 
 
 def self_mentions(text: str) -> int:

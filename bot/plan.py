@@ -730,6 +730,13 @@ def _merge_math_only(stages: list[PlanStep]) -> list[PlanStep]:
     return out
 
 
+def _in_months(weeks: int | None) -> str:
+    """Long spans read better in months too: "59 weeks" is hard to picture, "about 14 months" is not."""
+    if not weeks or weeks < 9:
+        return ""
+    return f" (about {round(weeks / 4.35)} months)"
+
+
 def _apply_pace(plan: LearningPlan, hours_per_week: float | None, weeks: float | None) -> None:
     """Weeks per stage at the person's pace, and an honest word on their time frame."""
     plan.hours_per_week = hours_per_week if hours_per_week and hours_per_week > 0 else None
@@ -744,7 +751,7 @@ def _apply_pace(plan: LearningPlan, hours_per_week: float | None, weeks: float |
         plan.fits_time_frame = total <= pace * frame
         plan.time_note = _frame_note(plan, pace, frame)
     elif pace:
-        plan.time_note = f"At {_num(pace)} h/week that is about {plan.total_weeks} weeks."
+        plan.time_note = f"At {_num(pace)} h/week that is about {plan.total_weeks} weeks{_in_months(plan.total_weeks)}."
     elif frame:
         need = math.ceil(total / frame)
         plan.time_note = f"To finish in {_num(frame)} weeks you would need about {need} h/week."
@@ -757,7 +764,7 @@ def _frame_note(plan: LearningPlan, pace: float, frame: float) -> str:
     if plan.fits_time_frame:
         spare = int(frame - (plan.total_weeks or 0))
         tail = f", with about {spare} weeks to spare" if spare >= 2 else ""
-        return f"{at.capitalize()} that is about {plan.total_weeks} weeks, so it fits your {_num(frame)} weeks{tail}."
+        return f"{at.capitalize()} that is about {plan.total_weeks} weeks{_in_months(plan.total_weeks)}, so it fits your {_num(frame)} weeks{tail}."
     done, cumulative = 0, 0
     for stage in plan.stages:
         if cumulative + stage.hours > budget:

@@ -104,13 +104,14 @@ _UNIT_WEEKS = {"day": 1 / 7, "week": 1.0, "wk": 1.0, "month": 4.35, "mo": 4.35, 
 _YEARS_CODING = re.compile(
     _NUM + r"\+?\s*(?:-\s*\d+\s*)?(?:years?|yrs?|yoe)\b(?:\s+(?:of|in|as|doing|writing|at))?"
     r"(?P<what>[^.;!?]{0,40})", re.IGNORECASE)
-_YEARS_BEFORE = re.compile(r"(?P<what>[^.;!?]{0,40}?)\b(?:for|since)\s+" + _NUM + r"\+?\s*(?:years?|yrs?)\b",
+_YEARS_BEFORE = re.compile(r"(?P<what>[^.;!?]{0,40}?)\b(?:for|since)\s+(?:about\s+|around\s+|almost\s+|over\s+|nearly\s+)?" + _NUM + r"\+?\s*(?:years?|yrs?)\b",
                            re.IGNORECASE)
 _HOURS = re.compile(
     _NUM + r"\s*(?:-\s*\d+\s*)?(?:h|hrs?|hours?)\s*(?:a|an|per|/|each|every)\s*(?P<unit>day|night|evening|week|wk|weekend)",
     re.IGNORECASE)
 _TIMEFRAME = re.compile(
-    r"\b(?:in|within|by|under|next|over|for the next|in the next|about|around)\s+(?:the\s+next\s+)?" + _NUM
+    r"\b(?:in|within|by|under|next|over|for the next|in the next|about|around|have|got|give it|spend)\s+"
+    r"(?:the\s+next\s+|about\s+|around\s+|maybe\s+)?" + _NUM
     + r"\s*(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?)\b", re.IGNORECASE)
 _CODING_CONTEXT = re.compile(r"\b(cod\w*|program\w*|develop\w*|dev|devs|engineer\w*|software|python|java\w*|"
                              r"typescript|backend|frontend|full-?stack|web|swe|sre|devops|experience|"
@@ -174,8 +175,9 @@ def _time_frame_weeks(text: str) -> tuple[float, str] | None:
         unit = {"wk": "week", "mo": "month", "yr": "year"}.get(unit, unit)
         weeks = _number(m.group(1)) * _UNIT_WEEKS[unit]
         before = text[max(0, m.start() - 40):m.start()].lower()
-        if re.search(r"\b(ago|for|been|since|years? of)\s*$", before):
-            continue  # "for 3 years" describes the past, not a time frame
+        after = text[m.end():m.end() + 25].lower()
+        if re.search(r"\b(ago|for|been|since|years? of)\s*$", before) or re.match(r"\s*(of|in|as|experience|exp)\b", after):
+            continue  # "for 3 years", "4 yrs of python" describe the past, not a time frame
         return round(weeks, 1), m.group(0).strip()
     return None
 

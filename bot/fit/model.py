@@ -205,6 +205,8 @@ def explain(a: FitAssessment) -> str:
     head = f"Verdict: **{LABEL_NAMES[a.label]}** ({hedge}, {round(confidence)}%; {others})."
     reason = _neither_reason(a.profile, a.readings) + " " + _WHY["neither"] if a.label == "neither" else _WHY[a.label]
     lines = [f"{head} {reason}"]
+    if a.profile.codes is False and a.label != "ml_engineer":
+        lines[0] += " Both paths are built on programming, so for you that comes first."
     seen: set[str] = set()
     picked: list[ClauseReading] = []
     for r in sorted(a.readings, key=lambda r: -r.confidence):

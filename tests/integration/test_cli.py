@@ -220,8 +220,8 @@ def test_ask_file_with_invalid_utf8_reports_the_line_and_goes_on(cli: InProcess,
     assert status == 1
     first, error, third = (json.loads(line) for line in out.splitlines())
     assert first["text"] and third["text"]
-    assert error == {"error": "line 2: not valid UTF-8 (byte 0xe9 at position 14)", "line": 2}
-    assert err.strip().splitlines() == [f"careerbot: {questions}:2: not valid UTF-8 (byte 0xe9 at position 14); skipped"]
+    assert error == {"error": "line 2: not valid UTF-8 (byte 0xe9 at position 15)", "line": 2}
+    assert err.strip().splitlines() == [f"careerbot: {questions}:2: not valid UTF-8 (byte 0xe9 at position 15); skipped"]
     assert "Traceback" not in err and len(cli.seen) == 2
 
 

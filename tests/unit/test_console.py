@@ -70,7 +70,8 @@ def plain_text(renderable: object, width: int = 200) -> str:
 
 def test_rich_turns_markdown_bold_into_styled_text() -> None:
     pieces = segments(rich_reply(REPLY))
-    assert ("AI engineers", True) in pieces
+    assert ("AI engineers", True) in pieces and ("Sources:", True) in pieces
+    assert not any(bold for text, bold in pieces if "AI vs ML engineering" in text)  # only the heading is bold
     assert not any("**" in text for text, _ in pieces)
 
 
