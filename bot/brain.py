@@ -51,6 +51,11 @@ _SMALLTALK_REPLIES = {
     "what to learn. Try *Should I become an AI engineer if I hate math?* or `/quiz`.",
 }
 _LLM_FALLBACK_NOTE = "_The AI model isn't available right now, so this answer comes straight from my knowledge base._"
+_NAMES_SUBJECT = re.compile(r"^\W*(and|so|ok(ay)?|but)?\W*((what|how) about|and) (the |my |your )?[a-z]{3,}", re.I)
+_MY_PATH = re.compile(r"\b(should|do|can|could|would|will) i (build|learn|do|make|start|focus|study|expect|earn|get)\b|"
+                      r"\bfor (me|someone like me|people like me)\b|\bmy (path|track|chances|plan|situation|case)\b|"
+                      r"\byou (suggested|recommended|said)\b|\bi'?d (get|earn|make)\b", re.I)
+_OWN_TOPIC = 0.5  # a follow-up whose best passage is at least this close has a subject of its own
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|ive|my|me|myself)\b", re.I)
 _TIME_FOLLOW_UP = re.compile(r"\b(how (long|many (weeks|months|hours))|weeks?|months?|hours? (a|per) (week|day)|"
                              r"h/week|time frame|deadline)\b", re.I)
@@ -233,7 +238,7 @@ class Brain:
         known_topic = state.in_scope or is_in_domain(text)
         if intent is Intent.PLAN and not known_topic and self.services.relevance(text) < self.services.scope_threshold:
             return self._out_of_scope()  # "how do I become a pilot?" asks for a plan we can't make
-        described = intent is Intent.ASSESS or (_FIRST_PERSON.search(text) is not None and self._describes(text, state))
+        described = self._describes(text, state) or intent is Intent.ASSESS
         if intent is Intent.PLAN or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
             return self._plan(inbound, text, state)
         wants_verdict = intent is Intent.ASSESS or about_me(text) or (described and "?" not in text)
@@ -244,39 +249,47 @@ class Brain:
         return self._answer(inbound, text, state)
 
     def _describes(self, text: str, state: ConversationState) -> bool:
-        """Whether `text` tells something about the person; if so it is remembered for later verdicts."""
-        profile, readings, _ = self.services.assessor.read(text)
+        """Whether `text` tells something about the person; if so its facts are kept for later verdicts.
+
+        A learned check (self-description or question about the field) decides, not the pronouns:
+        "DevOps guy here, 8 years, math is fine-ish" has no "I" but is all about the writer.
+        """
+        if self.services.assessor.describes_self(text) < 0.5:
+            return False
+        profile, _, _ = self.services.assessor.read(text)
         state.profile = state.profile.merge(profile)
-        if len(readings) >= 2 or (readings and _facts(profile) >= 1) or _facts(profile) >= 2:
-            state.remember_about(text)
-            return True
-        return False
+        state.remember_about(text)
+        return True
 
     # --- capabilities ----------------------------------------------------------------------
     def _answer(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
         follow_up = state.in_scope and is_follow_up(text)
-        query = self._retrieval_query(text, state)
-        draft, relevance = self.services.answer(text, query)
+        personal = self._personal_query(text, state)
+        draft, relevance = self.services.answer(text, personal)
+        if follow_up and state.topic and personal is None and not _NAMES_SUBJECT.search(text) and \
+                relevance < _OWN_TOPIC:
+            # "And is that hard?" finds little by itself: search it together with the topic it follows.
+            # A follow-up that names its own subject ("what about the math part?") keeps its own results.
+            leaning, leaning_relevance = self.services.answer(text, f"{text} ({state.topic})")
+            if leaning.text and leaning_relevance > relevance:
+                draft, relevance = leaning, leaning_relevance
         # In a conversation already about these careers only a clearly unrelated message is refused.
         floor = self.services.scope_threshold * (0.7 if state.in_scope else 1.0)
         in_scope = relevance >= floor or is_in_domain(text) or follow_up
         if not draft.text or not in_scope:
             return self._out_of_scope()
-        state.topic = text if not follow_up else state.topic or text
+        if not follow_up:
+            state.topic = text
         return self._remember_answer(inbound, text, draft.text, draft.sources, intent="question",
                                      data={"card": draft.card, "relevance": round(relevance, 3)})
 
-    def _retrieval_query(self, text: str, state: ConversationState) -> str | None:
-        """What to search for a message that leans on the conversation, or None to search the message itself.
-
-        A question about the person's own path ("what should I build?") is searched with the track
-        they were given; a follow-up ("and the salary?") with the topic it follows.
-        """
-        track = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer"}.get(state.verdict or "", "")
-        if track and _FIRST_PERSON.search(text) and not re.search(r"\b(ai|ml|machine learning)\b", text, re.I):
+    def _personal_query(self, text: str, state: ConversationState) -> str | None:
+        """A question about the person's own path ("what should I build?") is searched with their track."""
+        track = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer",
+                 "neither": "neither for now"}.get(state.verdict or "", "")
+        if track and (_MY_PATH.search(text) or _NAMES_SUBJECT.search(text)) and \
+                not re.search(r"\b(ai|ml|machine learning)\b", text, re.I):
             return f"{text} ({track})"
-        if state.topic and is_follow_up(text):
-            return f"{text} ({state.topic})"
         return None
 
     def _assess(self, inbound: Inbound, text: str, state: ConversationState) -> Reply | None:

@@ -111,7 +111,9 @@ _ABOUT_ME = re.compile(
     r"\b((what )?(does|would) (that|this|it) mean for me|recommend (me|for me)|(would|do) you recommend|"
     r"(suits?|fits?) me( better| best| more)?|(right|good|best|better) (fit |choice |path |one )?for me|"
     r"what about me|(which|what) (one|path|track|role|career|of (the|these|them|the two)\b.{0,12})"
-    r"( is| would be| should i| fits| suits)|so which (one|is it)|where do i (fit|stand)|is (that|it) me)\b",
+    r"( is| would be| should i| fits| suits)|so which (one|is it)|where (do|would|will|could) i (fit|stand|belong)|"
+    r"is (that|it) me|(does|would|will) (that|this|it) change (anything|things|the verdict|your answer)|"
+    r"(should|would|could) i (go|pick|choose|do|try) (for )?(ai|ml)\b.{0,25}\bor\b)\b",
     re.IGNORECASE)
 
 

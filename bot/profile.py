@@ -122,8 +122,8 @@ _ROLE = re.compile(
     r"\bin\b|\bfrom\b|\bhere\b|\bsince\b|$))"
     r"|^(?P<role2>[a-z][a-z /&+-]{1,30}?)\s+here\b",
     re.IGNORECASE | re.MULTILINE)
-_NOT_A_ROLE = re.compile(r"\b(bit|lot|little|total|complete|big|huge|fan|person|guy|girl|fan|beginner|newbie|"
-                         r"noob|way|fit|good|bad|kind|sort|mom|dad|parent)\b", re.IGNORECASE)
+_NOT_A_ROLE = re.compile(r"\b(bit|lot|little|total|complete|big|huge|fan|beginner|newbie|noob|way|fit|good|bad|kind|"
+                         r"sort|people person|mom|dad|parent)\b", re.IGNORECASE)
 _CODING_ROLE = re.compile(
     r"\b(developer|dev|programmer|coder|software|swe|sre|devops|backend|back-end|frontend|front-end|full-?stack|"
     r"web|mobile|ios|android|data engineer|data scientist|ml engineer|machine learning engineer|ai engineer|"

@@ -67,6 +67,7 @@ class FitModel:
     intercept: np.ndarray
     temperature: float
     reader: SignalReader
+    describer: tuple[np.ndarray, float] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -76,7 +77,17 @@ class FitModel:
         return cls(labels=list(v["labels"]), mean=np.asarray(v["mean"], dtype="float32"),
                    scale=np.asarray(v["scale"], dtype="float32"), coef=np.asarray(v["coef"], dtype="float32"),
                    intercept=np.asarray(v["intercept"], dtype="float32"), temperature=float(v["temperature"]),
-                   reader=SignalReader.from_dict(data["signals"]), meta=data.get("meta", {}))
+                   reader=SignalReader.from_dict(data["signals"]),
+                   describer=(np.asarray(data["describer"]["coef"], dtype="float32"),
+                              float(data["describer"]["intercept"])) if "describer" in data else None,
+                   meta=data.get("meta", {}))
+
+    def describes_self(self, vector: np.ndarray) -> float:
+        """Probability that a message (by its sentence vector) describes the writer, not the field."""
+        if self.describer is None:
+            return 0.0
+        coef, intercept = self.describer
+        return float(1.0 / (1.0 + np.exp(-(float(np.dot(coef, vector)) + intercept))))
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         z = ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
@@ -131,6 +142,10 @@ class FitAssessor:
     def __init__(self, embed: EmbedFn, model: FitModel | None = None) -> None:
         self._embed = embed
         self.model = model or FitModel.load()
+
+    def describes_self(self, text: str) -> float:
+        """Probability that `text` tells about the writer (background, likes, goals) rather than the field."""
+        return self.model.describes_self(np.asarray(self._embed([text])[0], dtype="float32"))
 
     def read(self, text: str) -> tuple[Profile, list[ClauseReading], np.ndarray]:
         """The profile and clause readings of `text`, and the verdict features."""

@@ -207,6 +207,26 @@ def train_verdict(x: np.ndarray, y: np.ndarray) -> tuple[dict[str, Any], dict[st
     return weights, metrics
 
 
+def train_describer(descriptions: list[str], questions: list[str], embed: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Is a message about the writer (background, likes, goals) or about the field? 5-fold CV, then fit.
+
+    Positives are the corpus's self-descriptions; negatives are the answer cards' phrasings, which
+    ask about the field. The brain uses it to notice a self-description with no fit question in it.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    texts = descriptions + questions
+    y = np.asarray([1] * len(descriptions) + [0] * len(questions))
+    x = np.asarray(embed(texts), dtype="float32")
+    hits = 0
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=_SEED).split(x, y):
+        model = _logistic(1.0).fit(x[train], y[train])
+        hits += int((model.predict(x[test]) == y[test]).sum())
+    model = _logistic(1.0).fit(x, y)
+    weights = {"coef": model.coef_[0].round(6).tolist(), "intercept": float(model.intercept_[0])}
+    return weights, {"n": int(len(y)), "cv_accuracy": round(hits / len(y), 4)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.fit.train", description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=_HERE / "corpus.jsonl")
@@ -214,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="labelled clauses to train the clause reader on")
     parser.add_argument("--clause-test", type=Path, default=_HERE / "clauses.jsonl",
                         help="labelled clauses never trained on: the explanation gate's set")
+    parser.add_argument("--cards", type=Path, default=_HERE.parent / "cards.yaml",
+                        help="answer cards: their phrasings are the questions the describer learns to tell apart")
     parser.add_argument("--out", type=Path, default=_HERE / "model.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -227,10 +249,16 @@ def main(argv: list[str] | None = None) -> int:
     x = corpus_features(rows, reader, embed)
     y = np.asarray([r["label"] for r in rows])
     verdict_weights, verdict_metrics = train_verdict(x, y)
+    import yaml
+
+    cards = yaml.safe_load(args.cards.read_text(encoding="utf-8")) or []
+    describer_weights, describer_metrics = train_describer(
+        [r["text"] for r in rows], [a for c in cards for a in c.get("asks") or ()], embed)
     meta = {"corpus": args.corpus.name, "clauses": args.clauses.name, "clause_test": args.clause_test.name, "trained_at": time.strftime("%Y-%m-%d"),
             "none_class": NONE}
-    args.out.write_text(json.dumps({"meta": meta, "signals": reader_weights, "verdict": verdict_weights}))
-    metrics = {"clause_reader": reader_metrics, "verdict": verdict_metrics,
+    args.out.write_text(json.dumps({"meta": meta, "signals": reader_weights, "verdict": verdict_weights,
+                                    "describer": describer_weights}))
+    metrics = {"clause_reader": reader_metrics, "verdict": verdict_metrics, "describer": describer_metrics,
                "seconds": round(time.perf_counter() - started, 1)}
     args.out.with_name("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics, indent=2))  # noqa: T201 - a training script reports on stdout
