@@ -55,6 +55,8 @@ _NAMES_SUBJECT = re.compile(r"^\W*(and|so|ok(ay)?|but)?\W*((what|how) about|and)
 _MY_PATH = re.compile(r"\b(should|do|can|could|would|will) i (build|learn|do|make|start|focus|study|expect|earn|get)\b|"
                       r"\bfor (me|someone like me|people like me)\b|\bmy (path|track|chances|plan|situation|case)\b|"
                       r"\byou (suggested|recommended|said)\b|\bi'?d (get|earn|make)\b", re.I)
+_REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|examples?|list)\b", re.I)
+_ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _OWN_TOPIC = 0.5  # a follow-up whose best passage is at least this close has a subject of its own
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|ive|my|me|myself)\b", re.I)
 _TIME_FOLLOW_UP = re.compile(r"\b(how (long|many (weeks|months|hours))|weeks?|months?|hours? (a|per) (week|day)|"
@@ -241,9 +243,14 @@ class Brain:
         described = self._describes(text, state) or intent is Intent.ASSESS
         if intent is Intent.PLAN or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
             return self._plan(inbound, text, state)
-        wants_verdict = intent is Intent.ASSESS or about_me(text) or (described and "?" not in text)
+        if state.in_scope and _TIME_FOLLOW_UP.search(text) and state.profile.hours_per_week and \
+                _ASKS_DURATION.search(text):
+            return self._plan(inbound, text, state)  # "how many weeks is that at 5 h a week?"
+        # A self-description with no question ("backend dev, 5 yrs, math scares me") wants a verdict too.
+        wants_verdict = intent is Intent.ASSESS or about_me(text) or (
+            described and "?" not in text and not _REQUEST.search(text))
         if wants_verdict and (described or not state.profile.is_empty):
-            reply = self._assess(inbound, text, state)
+            reply = self._assess(inbound, text, state, new_facts=described)
             if reply is not None:
                 return reply
         return self._answer(inbound, text, state)
@@ -256,7 +263,9 @@ class Brain:
         """
         if self.services.assessor.describes_self(text) < 0.5:
             return False
-        profile, _, _ = self.services.assessor.read(text)
+        profile, readings, _ = self.services.assessor.read(text)
+        if not readings and _facts(profile) < 1:
+            return False  # sounds personal ("project ideas for me pls") but states nothing about the person
         state.profile = state.profile.merge(profile)
         state.remember_about(text)
         return True
@@ -285,20 +294,21 @@ class Brain:
 
     def _personal_query(self, text: str, state: ConversationState) -> str | None:
         """A question about the person's own path ("what should I build?") is searched with their track."""
-        track = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer",
-                 "neither": "neither for now"}.get(state.verdict or "", "")
+        track = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer"}.get(state.verdict or "", "")
         if track and (_MY_PATH.search(text) or _NAMES_SUBJECT.search(text)) and \
                 not re.search(r"\b(ai|ml|machine learning)\b", text, re.I):
             return f"{text} ({track})"
         return None
 
-    def _assess(self, inbound: Inbound, text: str, state: ConversationState) -> Reply | None:
+    def _assess(self, inbound: Inbound, text: str, state: ConversationState, *, new_facts: bool = True) -> Reply | None:
         """The verdict, or None when the person has said too little for one (then the question is answered).
 
         The verdict reads everything the person said about themselves in this conversation, so a
-        follow-up such as "so which one fits me?" is judged on their earlier messages too.
+        follow-up such as "so which one fits me?" is judged on their earlier messages, and only on
+        them when it adds no facts: the same person gets the same verdict until they say more.
         """
-        fit = self.services.assess(state.self_description(text), known=state.profile)
+        basis = state.self_description(text if new_facts else "") or text
+        fit = self.services.assess(basis, known=state.profile)
         if not fit.readings and _facts(fit.profile) < 2:
             return None
         state.profile, state.verdict = fit.profile, fit.label

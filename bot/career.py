@@ -60,10 +60,10 @@ def question_parts(question: str, limit: int = 3) -> list[tuple[str, str]]:
 class CareerServices:
     """Retrieval, answer writing, fit assessment and planning over one loaded knowledge base.
 
-    `card_threshold` and `scope_threshold` are similarities (cosine, 0-1): a question uses an answer
-    card only when it is at least that close to one of the card's phrasings, and counts as covered by
-    the knowledge base when its best passage is at least `scope_threshold` close. Both are set from
-    the development answer set (see README, "How the thresholds were chosen").
+    Thresholds are cosine similarities (0-1), set on the development answer set. A question uses an
+    answer card when it is at least `card_sure` close to one of the card's phrasings, or at least
+    `card_threshold` close and the card's article is among the retrieved passages; it counts as
+    covered by the knowledge base when its best passage is at least `scope_threshold` close.
     """
 
     retriever: HybridRetriever
@@ -73,6 +73,7 @@ class CareerServices:
     page_url: str = ""
     card_threshold: float = 0.68
     scope_threshold: float = 0.30
+    card_sure: float = 0.80
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         return self.retriever.search(query, k)
@@ -91,7 +92,8 @@ class CareerServices:
             passages = self.retriever.search(search_text, 5, vector=vector)
             if passages:
                 relevance = max(relevance, passages[0].similarity)
-            card = self.cards.match(vector, self.card_threshold) if self.cards is not None else None
+            card = self.cards.match(vector, self.card_threshold, sure=self.card_sure,
+                                    articles={p.chunk.doc_id for p in passages}) if self.cards is not None else None
             drafts.append(compose_answer(part, passages, vector=vector, units=self.retriever.units, card=card,
                                          card_passage=self._article_passage(card.card.article, passages)
                                          if card else None, page_url=self.page_url))

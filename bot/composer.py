@@ -34,7 +34,7 @@ _MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+|\*\*|__|`")
 _META = re.compile(
     r"\b(this (article|guide|page|section|summary|post|video)|the (article|guide|section) (below|above)|"
     r"see (also )?[\"“(]|\(see |min read|read more|part \d+ of|as (mentioned|noted) (above|below)|"
-    r"restates?|summari[sz]es)\b", re.IGNORECASE)
+    r"restates?|summari[sz]es)\b|^mostly [\"“']", re.IGNORECASE)
 _NUMBER_Q = re.compile(r"\b(how (much|many|long|fast|often|big)|what (percent\w*|figure|number|rate|salary|pay|"
                        r"uptime|latency)|salar\w*|pay|earn\w*|make a year|per (hour|year|month))\b", re.IGNORECASE)
 _LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenges|skills|reasons|types|kinds|"
@@ -42,6 +42,7 @@ _LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenge
                      re.IGNORECASE)
 _YESNO_Q = re.compile(r"^\s*(is|are|do|does|can|could|should|will|would|am|did|has|have|must)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\$")
+_SUPPORT_FLOOR = 0.38  # a sentence less close to the question than this is off the point, however it ranks
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -124,7 +125,7 @@ def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.nda
         return extracted
     sources = [source_of(card_passage, page_url=page_url)]
     text = f"{card.card.answer} [1]"
-    support = _first_sentence(extracted)
+    support = _first_sentence(extracted) if extracted.confidence >= _SUPPORT_FLOOR else None
     if support is not None and not _similar(support[0], [card.card.answer], 0.35) and \
             len(text.split()) + len(support[0].split()) <= max_words + 20:
         source = support[1]
@@ -168,7 +169,7 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
     chosen = [best]
     words = len(best[3].split())
     for cand in candidates[1:]:
-        if len(chosen) >= 3 or cand[0] < best[0] - 0.15:
+        if len(chosen) >= 3 or cand[0] < max(best[0] - 0.15, _SUPPORT_FLOOR):
             break
         if words + len(cand[3].split()) > max_words or _similar(cand[3], [c[3] for c in chosen]):
             continue

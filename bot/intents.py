@@ -53,7 +53,7 @@ _PLAN = re.compile(
     r"\b(what (should|do|must) i (learn|study|read)|learning (plan|path)|study plan|road ?map|curriculum|"
     r"where (do|should) i (start|begin)|how (do|can|should) i (start|begin|get started|learn|become|prepare)|"
     r"learn (first|next)|what to learn|steps to become|skills? (do i|should i|to) (need|learn|build)|"
-    r"(would|do|will) i (still )?need to learn|what (are|would be) (the|my) (next )?steps)\b",
+    r"(would|do|will) i (still )?need to learn|what (are|would be) (the|my) (next )?steps|(what is|what's) (the |my )?first step)\b",
     re.IGNORECASE,
 )
 _SELF = re.compile(r"\b(i'?m|i am|i'?ve|i have|i've been|i was|i work|i studied|i did|i do|i like|i love|i hate|"
@@ -71,7 +71,8 @@ _DOMAIN = re.compile(
     r"\b(ai|a\.i\.|ml|machine learning|artificial intelligence|llms?|gpt\w*|chatgpt|claude|llama|ollama|"
     r"ai engineer\w*|ml engineer\w*|software engineer\w*|prompt\w*|rag|embeddings?|vector (search|database|db)|"
     r"fine-?tun\w*|neural (net\w*|networks?)|deep learning|tensorflow|pytorch|backpropagation|linear algebra|"
-    r"calculus|statistics|hallucinat\w*|chatbots?|agents? (framework|tool)\w*|mcp|langchain|hugging ?face)\b",
+    r"calculus|statistics|hallucinat\w*|chatbots?|agents? (framework|tool)\w*|mcp|langchain|hugging ?face|"
+    r"openai|anthropic|gemini|mistral)\b",
     re.IGNORECASE,
 )
 

@@ -165,7 +165,9 @@ def _hours_per_week(text: str) -> tuple[float, str] | None:
         return None
     hours = _number(m.group(1))
     unit = m.group("unit").lower()
-    per_week = hours * 5 if unit in ("day", "night", "evening") else hours * 2 if unit == "weekend" else hours
+    # "2 h a day" is every day; evenings and nights are taken as working days.
+    per_week = hours * 7 if unit == "day" else hours * 5 if unit in ("night", "evening") else \
+        hours * 2 if unit == "weekend" else hours
     return per_week, m.group(0).strip()
 
 

@@ -9,7 +9,7 @@ close in meaning to one of the card's phrasings; everything else is answered fro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +52,27 @@ class AnswerCards:
                  for c in raw or () if c.get("asks") and c.get("answer")]
         return cls(cards, embed)
 
-    def match(self, vector: np.ndarray, threshold: float) -> CardMatch | None:
-        """The closest card when some phrasing of it is at least `threshold` similar to the question."""
+    def match(self, vector: np.ndarray, threshold: float, *, sure: float = 1.0,
+              articles: Collection[str] | None = None) -> CardMatch | None:
+        """The closest card at least `threshold` similar to the question whose evidence agrees.
+
+        Meaning alone confuses questions of the same shape ("how much statistics do they need?"
+        and "how much do they earn?"), so below `sure` a card counts only when retrieval, an
+        independent signal, also ranks the card's article among `articles`.
+        """
         if not len(self._vectors):
             return None
         sims = self._vectors @ np.asarray(vector, dtype="float32").reshape(-1)
-        best = int(sims.argmax())
-        if sims[best] < threshold:
-            return None
-        return CardMatch(self.cards[self._owner[best]], float(sims[best]))
+        seen: set[int] = set()
+        for position in np.argsort(-sims):
+            similarity = float(sims[position])
+            if similarity < threshold:
+                return None
+            owner = self._owner[int(position)]
+            if owner in seen:
+                continue
+            seen.add(owner)
+            card = self.cards[owner]
+            if similarity >= sure or articles is None or card.article in articles:
+                return CardMatch(card, similarity)
+        return None

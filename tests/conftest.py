@@ -20,12 +20,16 @@ from bot.store import Store, open_store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
+PUBLIC_URL = "https://careerbot.example"
 
 
 @pytest.fixture(scope="session")
 def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data = tmp_path_factory.mktemp("careerbot-data")
-    return Settings(data_dir=data, index_dir=data / "index", knowledge_dir=PROJECT_ROOT / "knowledge")
+    # Citations link to the project's article pages when CAREERBOT_PUBLIC_URL is set; tests set it
+    # so every answer's sources carry a checkable link.
+    return Settings(data_dir=data, index_dir=data / "index", knowledge_dir=PROJECT_ROOT / "knowledge",
+                    public_url=PUBLIC_URL)
 
 
 @pytest.fixture(scope="session")

@@ -187,7 +187,7 @@ _WHY = {
     "coding, product sense and comfort with fast-changing tools matter more than deep math.",
     "ml_engineer": "ML engineering trains the models themselves (the \"engine\"): linear algebra, calculus, "
     "statistics, data and validation are the daily work.",
-    "neither": "this is a \"not now\", not a \"never\".",
+    "neither": "This is a \"not now\", not a \"never\".",
 }
 
 
@@ -211,12 +211,21 @@ def _neither_reason(profile: Profile, readings: Sequence[ClauseReading]) -> str:
     return "What you wrote doesn't match what either path asks day to day."
 
 
+def _balanced(quote: str) -> str:
+    """A quote cut at a comma can open a bracket it never closes ("backend dev (java"): drop the stray bracket."""
+    if quote.count("(") > quote.count(")"):
+        quote = quote.replace("(", "", quote.count("(") - quote.count(")"))
+    return quote.strip()
+
+
 def explain(a: FitAssessment) -> str:
     """Verdict and confidence in words, the reason, then the person's own words behind it."""
     others = ", ".join(f"{LABEL_NAMES[k]} {round(v)}%" for k, v in sorted(a.scores.items(), key=lambda kv: -kv[1])
                        if k != a.label)
     confidence = a.scores[a.label]
     hedge = "leaning" if confidence < 55 else "a clear fit" if confidence >= 80 else "a good fit"
+    if not a.readings:
+        hedge = "a tentative read"  # the facts alone (a job, a number) say little about what someone enjoys
     head = f"Verdict: **{LABEL_NAMES[a.label]}** ({hedge}, {round(confidence)}%; {others})."
     reason = _neither_reason(a.profile, a.readings) + " " + _WHY["neither"] if a.label == "neither" else _WHY[a.label]
     lines = [f"{head} {reason}"]
@@ -232,7 +241,7 @@ def explain(a: FitAssessment) -> str:
     if picked:
         lines.append("What I read in your message:")
         for r in picked[:4]:
-            quote = r.clause if len(r.clause) <= 110 else r.clause[:107] + "..."
+            quote = _balanced(r.clause if len(r.clause) <= 110 else r.clause[:107] + "...")
             lines.append(f"- “{quote}”: {meaning(r)}")
     else:
         lines.append("You said little about your background or what you enjoy, so this is a weak guess: tell me "

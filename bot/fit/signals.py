@@ -84,7 +84,8 @@ _POSITIVE_IDIOM = re.compile(
 )
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\s+(?:but|although|though|whereas|however|except)\s+|\s*[\n•]+\s*",
                            re.IGNORECASE)
-_SUBCLAUSE_SPLIT = re.compile(r",\s*|\s+and\s+(?=(?:i|i'd|i'm|i've|my|me)\b)|\s+so\s+(?=i\b)", re.IGNORECASE)
+_SUBCLAUSE_SPLIT = re.compile(r",\s*|\s+and\s+(?=(?:i|i'd|i'm|i've|my|me)\b)|\s+so\s+(?=i\b)|\s+who\s+(?=\w+s\b)",
+                              re.IGNORECASE)
 
 
 def negated(text: str) -> bool:

@@ -227,9 +227,20 @@ def train_describer(descriptions: list[str], questions: list[str], embed: Any) -
     return weights, {"n": int(len(y)), "cv_accuracy": round(hits / len(y), 4)}
 
 
+def _digest(paths: list[Path]) -> str:
+    """One hash over the training files, so a test can tell the committed model matches the corpus."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.fit.train", description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=_HERE / "corpus.jsonl")
+    parser.add_argument("--corpus", type=Path, action="append",
+                        help="labelled self-descriptions (repeatable; default corpus.jsonl and corpus_short.jsonl)")
     parser.add_argument("--clauses", type=Path, default=_HERE / "clauses_extra.jsonl",
                         help="labelled clauses to train the clause reader on")
     parser.add_argument("--clause-test", type=Path, default=_HERE / "clauses.jsonl",
@@ -245,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     embed = MiniLMEmbeddings().embed_many_queries
     reader_weights, reader_metrics = train_reader(read_jsonl(args.clauses), read_jsonl(args.clause_test), embed)
     reader = SignalReader.from_dict(reader_weights)
-    rows = read_jsonl(args.corpus)
+    corpora = args.corpus or [p for p in (_HERE / "corpus.jsonl", _HERE / "corpus_short.jsonl") if p.exists()]
+    rows = [row for path in corpora for row in read_jsonl(path)]
     x = corpus_features(rows, reader, embed)
     y = np.asarray([r["label"] for r in rows])
     verdict_weights, verdict_metrics = train_verdict(x, y)
@@ -254,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     cards = yaml.safe_load(args.cards.read_text(encoding="utf-8")) or []
     describer_weights, describer_metrics = train_describer(
         [r["text"] for r in rows], [a for c in cards for a in c.get("asks") or ()], embed)
-    meta = {"corpus": args.corpus.name, "clauses": args.clauses.name, "clause_test": args.clause_test.name, "trained_at": time.strftime("%Y-%m-%d"),
+    meta = {"corpus": [p.name for p in corpora], "corpus_sha256": _digest(corpora), "clauses": args.clauses.name, "clause_test": args.clause_test.name, "trained_at": time.strftime("%Y-%m-%d"),
             "none_class": NONE}
     args.out.write_text(json.dumps({"meta": meta, "signals": reader_weights, "verdict": verdict_weights,
                                     "describer": describer_weights}))
