@@ -55,6 +55,8 @@ _NAMES_SUBJECT = re.compile(r"^\W*(and|so|ok(ay)?|but)?\W*((what|how) about|and)
 _MY_PATH = re.compile(r"\b(should|do|can|could|would|will) i (build|learn|do|make|start|focus|study|expect|earn|get)\b|"
                       r"\bfor (me|someone like me|people like me)\b|\bmy (path|track|chances|plan|situation|case)\b|"
                       r"\byou (suggested|recommended|said)\b|\bi'?d (get|earn|make)\b", re.I)
+_BUILD = re.compile(r"\b(what (should|could|can|do) i (build|make|ship)|what to build|project ideas?|"
+                    r"which projects? (should|could|can) i|(build|make) (for|in) my portfolio)\b", re.I)
 _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|examples?|list)\b", re.I)
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _OWN_TOPIC = 0.5  # a follow-up whose best passage is at least this close has a subject of its own
@@ -246,6 +248,8 @@ class Brain:
         if state.in_scope and _TIME_FOLLOW_UP.search(text) and state.profile.hours_per_week and \
                 _ASKS_DURATION.search(text):
             return self._plan(inbound, text, state)  # "how many weeks is that at 5 h a week?"
+        if _BUILD.search(text) and (known_topic or described):
+            return self._projects(inbound, text, state)
         # A self-description with no question ("backend dev, 5 yrs, math scares me") wants a verdict too.
         wants_verdict = intent is Intent.ASSESS or about_me(text) or (
             described and "?" not in text and not _REQUEST.search(text))
@@ -335,6 +339,23 @@ class Brain:
         sources = [s for s in (self.services.article_source(a) for a in plan.articles) if s is not None][:6]
         return self._remember_answer(inbound, text, plan.to_markdown(), sources, intent="plan",
                                      data={"plan": plan.as_dict()})
+
+    def _projects(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
+        """"What should I build?": portfolio projects for the person's track, matched to their words."""
+        track = self.services.planner.explicit_track(text) or (
+            state.verdict if state.verdict in ("ai_engineer", "ml_engineer") else None) or state.plan_track or (
+            "ml_engineer" if state.profile.interest == "train" else "ai_engineer")
+        projects = self.services.planner.suggest_projects(f"{state.self_description(text)} {state.profile.role or ''}",
+                                                          track)
+        name = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer"}[track]
+        lines = [f"For the {name} path, build one project end to end rather than many demos [1]:"]
+        lines += [f"- **{p.title}**: {p.description}" for p in projects]
+        lines.append("Ship it: deploy it, measure it with numbers, and keep it in a public repo with a README; "
+                     "a finished project shows you are productive from day one [1].")
+        source = self.services.article_source("example-projects")
+        state.topic = text
+        return self._remember_answer(inbound, text, "\n".join(lines), [source] if source else [], intent="question",
+                                     data={"projects": [p.as_dict() for p in projects], "track": track})
 
     def _out_of_scope(self) -> Reply:
         return Reply(text="I can't help with that one: I'm a career bot for people weighing **AI engineering** "

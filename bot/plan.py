@@ -571,6 +571,13 @@ class LearningPlanner:
                     return i, j
         return None
 
+    def suggest_projects(self, text: str, track: str, n: int = 3) -> list[Project]:
+        """Portfolio projects for `track`, those matching the person's own words first."""
+        words = text.lower()
+        candidates = [p for p in self.projects if p.track == _TRACK_CODE[track]]
+        ranked = sorted(candidates, key=lambda p: (-_hits(p.keywords, words), candidates.index(p)))
+        return ranked[:n]
+
     def _project_stage(self, track: str, facts: _Facts) -> tuple[PlanStep | None, Project | None]:
         """The closing project: the one whose keywords best match the person's own words."""
         skill = next((s for s in self.track_skills(track) if s.kind == "project"), None)
@@ -679,7 +686,8 @@ class LearningPlanner:
     @staticmethod
     def explicit_track(text: str) -> str | None:
         """The track the text names outright ("become an AI engineer"), if it names exactly one."""
-        lowered = text.lower()
+        # A track named only to be ruled out ("not the LLM app stuff") is not the one asked for.
+        lowered = re.sub(r"\b(not|no|without|instead of|rather than)( the| any)? [^,.;!?]{0,30}", " ", text.lower())
         ai = bool(re.search(r"\b(ai engineer\w*|ai engineering|llm apps?|build(ing)? with llms)\b", lowered))
         ml = bool(re.search(r"\b(ml engineer\w*|ml engineering|machine learning engineer\w*|train(ing)? models)\b",
                             lowered))
