@@ -240,7 +240,7 @@ class Brain:
             return Reply(text="The fit quiz asks short questions about situations you'd enjoy or avoid. "
                               "Type `/quiz` to start it (or `careerbot quiz` in a terminal).", intent=intent.value)
         known_topic = state.in_scope or is_in_domain(text)
-        if intent is Intent.PLAN and not known_topic and self.services.relevance(text) < self.services.scope_threshold:
+        if intent is Intent.PLAN and not known_topic and not self.services.covers(text):
             return self._out_of_scope()  # "how do I become a pilot?" asks for a plan we can't make
         described = self._describes(text, state) or intent is Intent.ASSESS
         if intent is Intent.PLAN or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
@@ -287,8 +287,8 @@ class Brain:
             if leaning.text and leaning_relevance > relevance:
                 draft, relevance = leaning, leaning_relevance
         # In a conversation already about these careers only a clearly unrelated message is refused.
-        floor = self.services.scope_threshold * (0.7 if state.in_scope else 1.0)
-        in_scope = relevance >= floor or is_in_domain(text) or follow_up
+        floor = 0.7 if state.in_scope else 1.0
+        in_scope = follow_up or is_in_domain(text) or self.services.covers(text, relevance / floor)
         if not draft.text or not in_scope:
             return self._out_of_scope()
         if not follow_up:

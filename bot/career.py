@@ -63,7 +63,8 @@ class CareerServices:
     Thresholds are cosine similarities (0-1), set on the development answer set. A question uses an
     answer card when it is at least `card_sure` close to one of the card's phrasings, or at least
     `card_threshold` close and the card's article is among the retrieved passages; it counts as
-    covered by the knowledge base when its best passage is at least `scope_threshold` close.
+    covered by the knowledge base when its best passage is at least `scope_threshold` close, or
+    its words score at least `scope_keywords` in BM25 (a figure or name the articles hold).
     """
 
     retriever: HybridRetriever
@@ -72,7 +73,8 @@ class CareerServices:
     cards: AnswerCards | None = None
     page_url: str = ""
     card_threshold: float = 0.68
-    scope_threshold: float = 0.30
+    scope_threshold: float = 0.22
+    scope_keywords: float = 8.0
     card_sure: float = 0.80
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
@@ -99,10 +101,12 @@ class CareerServices:
                                          if card else None, page_url=self.page_url))
         return merge_drafts([d for d in drafts if d.text]), relevance
 
-    def relevance(self, text: str) -> float:
-        """How close the best passage is to `text` (0-1): the evidence that a message is in scope."""
-        passages = self.retriever.search(text, 1)
-        return passages[0].similarity if passages else 0.0
+    def covers(self, text: str, similarity: float | None = None) -> bool:
+        """Whether the knowledge base has evidence for `text`: a passage close in meaning or rare words in common."""
+        if similarity is None:
+            passages = self.retriever.search(text, 1)
+            similarity = passages[0].similarity if passages else 0.0
+        return similarity >= self.scope_threshold or self.retriever.keyword_score(text) >= self.scope_keywords
 
     def article_source(self, doc_id: str) -> Source | None:
         """The citation for a whole article (plans cite the articles that explain their steps)."""

@@ -42,7 +42,8 @@ _LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenge
                      re.IGNORECASE)
 _YESNO_Q = re.compile(r"^\s*(is|are|do|does|can|could|should|will|would|am|did|has|have|must)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\$")
-_SUPPORT_FLOOR = 0.38  # a sentence less close to the question than this is off the point, however it ranks
+MAX_SUPPORT = 2  # passage sentences that may follow a card: the detail a short card leaves out
+_SUPPORT_FLOOR = 0.45  # a sentence less close to the question than this is off the point, however it ranks
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -125,21 +126,21 @@ def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.nda
         return extracted
     sources = [source_of(card_passage, page_url=page_url)]
     text = f"{card.card.answer} [1]"
-    support = _first_sentence(extracted) if extracted.confidence >= _SUPPORT_FLOOR else None
-    if support is not None and not _similar(support[0], [card.card.answer], 0.35) and \
-            len(text.split()) + len(support[0].split()) <= max_words + 20:
-        source = support[1]
+    said = [card.card.answer]
+    for sentence, source in _sentences(extracted)[:MAX_SUPPORT] if extracted.confidence >= _SUPPORT_FLOOR else ():
+        if _similar(sentence, said, 0.35) or len(text.split()) + len(sentence.split()) > max_words + 20:
+            continue
         if source not in sources:
             sources.append(source)
-        text += f" {support[0]} [{sources.index(source) + 1}]"
+        text += f" {sentence} [{sources.index(source) + 1}]"
+        said.append(sentence)
     return Draft(text, sources, card=card.card.id, confidence=card.similarity)
 
 
-def _first_sentence(draft: Draft) -> tuple[str, Source] | None:
-    match = re.match(r"(.+?) \[(\d+)\]", draft.text)
-    if not match:
-        return None
-    return match.group(1), draft.sources[int(match.group(2)) - 1]
+def _sentences(draft: Draft) -> list[tuple[str, Source]]:
+    """The cited sentences of a draft with the source each one cites."""
+    return [(m.group(1).strip(), draft.sources[int(m.group(2)) - 1])
+            for m in re.finditer(r"(.+?) \[(\d+)\]", draft.text)]
 
 
 def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | None, units: UnitsFn | None,

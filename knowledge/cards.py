@@ -13,6 +13,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+import re
+
 import numpy as np
 import yaml
 
@@ -26,6 +28,11 @@ class AnswerCard:
     asks: tuple[str, ...]
     answer: str
     kind: str
+
+    @property
+    def verdict(self) -> bool:
+        """Whether the answer opens with a yes or a no (those are only safe on a sure match)."""
+        return bool(re.match(r"(yes|no)\b", self.answer, re.IGNORECASE))
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,8 @@ class AnswerCards:
                 continue
             seen.add(owner)
             card = self.cards[owner]
+            if card.verdict and similarity < sure:
+                continue  # a yes or no from the wrong card says the opposite of the truth: only when sure
             if similarity >= sure or articles is None or card.article in articles:
                 return CardMatch(card, similarity)
         return None

@@ -55,6 +55,11 @@ class HybridRetriever:
     def chunks(self) -> list[Chunk]:
         return self._chunks
 
+    def keyword_score(self, query: str) -> float:
+        """The best BM25 score any chunk gets for `query`: evidence of shared rare words (names, figures)."""
+        tokens = tokenize(query)
+        return float(self._bm25.get_scores(tokens).max()) if tokens and self._chunks else 0.0
+
     def units(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
         """The sentences and list items of a chunk with their stored vectors (for answer writing)."""
         return self._units.get(chunk_id, [])

@@ -99,9 +99,27 @@ class FitModel:
 
 def verdict_features(text_vector: np.ndarray, clause_vectors: np.ndarray, profile: Profile,
                      readings: Sequence[ClauseReading]) -> np.ndarray:
-    """Everything the verdict model reads, in the order training used."""
+    """Everything the verdict model reads, in the order training used.
+
+    `readings` here include unsure ones (any confidence): the model weighs them itself, while only
+    committed readings fill the profile and reach the explanation.
+    """
     mean_clause = clause_vectors.mean(axis=0) if len(clause_vectors) else text_vector
     return np.concatenate([text_vector, mean_clause, profile_features(profile, readings)]).astype("float32")
+
+
+def read_text(text: str, embed: EmbedFn, reader: SignalReader) -> tuple[Profile, list[ClauseReading], np.ndarray]:
+    """The profile, the committed clause readings and the verdict features of one text.
+
+    Serving and training both call this, so the model always sees features made the same way.
+    """
+    clauses = split_clauses(text)
+    vectors = np.asarray(embed(clauses + [text.strip() or "-"]), dtype="float32")
+    clause_vectors, text_vector = vectors[:-1], vectors[-1]
+    soft = reader.read(clauses, clause_vectors, min_confidence=0.0)
+    readings = [r for r in soft if r.confidence >= reader.min_confidence]
+    profile = read_profile(text, readings)
+    return profile, readings, verdict_features(text_vector, clause_vectors, profile, soft)
 
 
 @dataclass
@@ -149,12 +167,7 @@ class FitAssessor:
 
     def read(self, text: str) -> tuple[Profile, list[ClauseReading], np.ndarray]:
         """The profile and clause readings of `text`, and the verdict features."""
-        clauses = split_clauses(text)
-        vectors = np.asarray(self._embed(clauses + [text.strip() or "-"]), dtype="float32")
-        clause_vectors, text_vector = vectors[:-1], vectors[-1]
-        readings = self.model.reader.read(clauses, clause_vectors)
-        profile = read_profile(text, readings)
-        return profile, readings, verdict_features(text_vector, clause_vectors, profile, readings)
+        return read_text(text, self._embed, self.model.reader)
 
     def assess(self, text: str, *, known: Profile | None = None) -> FitAssessment:
         """The verdict for `text`; `known` is what the conversation already knew about the person."""

@@ -188,10 +188,12 @@ class SignalReader:
             out.append((self.topics[best], polarity, float(row[best]) * float(max(p, 1 - p))))
         return out
 
-    def read(self, clauses: Sequence[str], vectors: np.ndarray) -> list[ClauseReading]:
-        """One reading per clause that clearly carries a signal; "none" and unsure clauses are dropped."""
+    def read(self, clauses: Sequence[str], vectors: np.ndarray, *,
+             min_confidence: float | None = None) -> list[ClauseReading]:
+        """One reading per clause that carries a signal at `min_confidence` (default: the committed level)."""
         if not clauses:
             return []
+        floor = self.min_confidence if min_confidence is None else min_confidence
         return [ClauseReading(clause, topic, polarity, confidence)
                 for clause, (topic, polarity, confidence) in zip(clauses, self.predict(vectors, clauses), strict=True)
-                if topic != NONE and confidence >= self.min_confidence]
+                if topic != NONE and confidence >= floor]

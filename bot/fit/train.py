@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 
 from bot.evaluation import read_jsonl
-from bot.fit.model import LABELS, verdict_features
-from bot.fit.signals import NONE, SEED_STATEMENTS, SignalReader, polarity_features, split_clauses
-from bot.profile import read_profile
+from bot.fit.model import LABELS, read_text
+from bot.fit.signals import NONE, SEED_STATEMENTS, SignalReader, polarity_features
 
 _HERE = Path(__file__).resolve().parents[2] / "knowledge" / "fit"
 _SEED = 7
@@ -157,14 +156,7 @@ def _ece(probs: np.ndarray, y_idx: np.ndarray, bins: int = 10) -> float:
 
 
 def corpus_features(rows: list[dict[str, Any]], reader: SignalReader, embed: Any) -> np.ndarray:
-    out = []
-    for row in rows:
-        text = row["text"]
-        clauses = split_clauses(text)
-        vectors = np.asarray(embed(clauses + [text]), dtype="float32")
-        readings = reader.read(clauses, vectors[:-1])
-        out.append(verdict_features(vectors[-1], vectors[:-1], read_profile(text, readings), readings))
-    return np.vstack(out)
+    return np.vstack([read_text(row["text"], embed, reader)[2] for row in rows])
 
 
 def train_verdict(x: np.ndarray, y: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
