@@ -56,9 +56,11 @@ _MY_PATH = re.compile(r"\b(should|do|can|could|would|will) i (build|learn|do|mak
                       r"\bfor (me|someone like me|people like me)\b|\bmy (path|track|chances|plan|situation|case)\b|"
                       r"\byou (suggested|recommended|said)\b|\bi'?d (get|earn|make)\b", re.I)
 _BUILD = re.compile(r"\b(what (should|could|can|do) i (build|make|ship)|what to build|project ideas?|"
-                    r"which projects? (should|could|can) i|(build|make) (for|in) my portfolio)\b", re.I)
+                    r"which projects? (should|could|can) i|(build|make) (for|in) my portfolio|"
+                    r"what (would|could) (a|my) [a-z ]{0,15}project)\b", re.I)
 _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|examples?|list)\b", re.I)
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
+_POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.5  # a follow-up whose best passage is at least this close has a subject of its own
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|ive|my|me|myself)\b", re.I)
 _TIME_FOLLOW_UP = re.compile(r"\b(how (long|many (weeks|months|hours))|weeks?|months?|hours? (a|per) (week|day)|"
@@ -276,16 +278,16 @@ class Brain:
 
     # --- capabilities ----------------------------------------------------------------------
     def _answer(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
-        follow_up = state.in_scope and is_follow_up(text)
+        follow_up = state.in_scope and (is_follow_up(text) or len(text.split()) <= 5)
         personal = self._personal_query(text, state)
         draft, relevance = self.services.answer(text, personal)
         if follow_up and state.topic and personal is None and not _NAMES_SUBJECT.search(text) and \
-                relevance < _OWN_TOPIC:
-            # "And is that hard?" finds little by itself: search it together with the topic it follows.
+                (_POINTS_BACK.search(text) or relevance < _OWN_TOPIC):
+            # "Is that hard to set up?" is about what came before: search it together with that.
             # A follow-up that names its own subject ("what about the math part?") keeps its own results.
             leaning, leaning_relevance = self.services.answer(text, f"{text} ({state.topic})")
-            if leaning.text and leaning_relevance > relevance:
-                draft, relevance = leaning, leaning_relevance
+            if leaning.text:
+                draft, relevance = leaning, max(relevance, leaning_relevance)
         # In a conversation already about these careers only a clearly unrelated message is refused.
         floor = 0.7 if state.in_scope else 1.0
         in_scope = follow_up or is_in_domain(text) or self.services.covers(text, relevance / floor)
@@ -315,7 +317,7 @@ class Brain:
         fit = self.services.assess(basis, known=state.profile)
         if not fit.readings and _facts(fit.profile) < 2:
             return None
-        state.profile, state.verdict = fit.profile, fit.label
+        state.profile, state.verdict, state.topic = fit.profile, fit.label, text
         passages = self.services.search(_ASSESS_QUERY[fit.label], 1)
         sources = [source_of(p, page_url=self.services.page_url) for p in passages]
         nxt = ("Ask me *where do I start?* for a plan made from what you told me, or take the `/quiz`."
@@ -335,7 +337,7 @@ class Brain:
             profile = profile.merge(self.services.assessor.read(text)[0])
         plan = self.services.plan(state.self_description(text), track,
                                   profile=profile if not profile.is_empty else None)
-        state.profile, state.plan_track = profile, plan.track
+        state.profile, state.plan_track, state.topic = profile, plan.track, text
         sources = [s for s in (self.services.article_source(a) for a in plan.articles) if s is not None][:6]
         return self._remember_answer(inbound, text, plan.to_markdown(), sources, intent="plan",
                                      data={"plan": plan.as_dict()})
