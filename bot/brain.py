@@ -244,19 +244,20 @@ class Brain:
         known_topic = state.in_scope or is_in_domain(text)
         if intent is Intent.PLAN and not known_topic and not self.services.covers(text):
             return self._out_of_scope()  # "how do I become a pilot?" asks for a plan we can't make
-        described = self._describes(text, state) or intent is Intent.ASSESS
+        described = self._describes(text, state)
         if intent is Intent.PLAN or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
-            return self._plan(inbound, text, state)
-        if state.in_scope and _TIME_FOLLOW_UP.search(text) and state.profile.hours_per_week and \
-                _ASKS_DURATION.search(text):
-            return self._plan(inbound, text, state)  # "how many weeks is that at 5 h a week?"
+            return self._plan(inbound, text, state, timeline=state.last_intent == "plan" and
+                              _ASKS_DURATION.search(text) is not None)
+        if state.in_scope and _ASKS_DURATION.search(text) and (state.last_intent == "plan" or (
+                _TIME_FOLLOW_UP.search(text) and state.profile.hours_per_week)):
+            return self._plan(inbound, text, state, timeline=True)  # "how many weeks is that at 5 h a week?"
         if _BUILD.search(text) and (known_topic or described):
             return self._projects(inbound, text, state)
         # A self-description with no question ("backend dev, 5 yrs, math scares me") wants a verdict too.
         wants_verdict = intent is Intent.ASSESS or about_me(text) or (
             described and "?" not in text and not _REQUEST.search(text))
-        if wants_verdict and (described or not state.profile.is_empty):
-            reply = self._assess(inbound, text, state, new_facts=described)
+        if wants_verdict and (described or intent is Intent.ASSESS or not state.profile.is_empty):
+            reply = self._assess(inbound, text, state, new_facts=described or state.profile.is_empty)
             if reply is not None:
                 return reply
         return self._answer(inbound, text, state)
@@ -267,11 +268,13 @@ class Brain:
         A learned check (self-description or question about the field) decides, not the pronouns:
         "DevOps guy here, 8 years, math is fine-ish" has no "I" but is all about the writer.
         """
+        if about_me(text) and len(text.split()) <= 8:
+            return False  # "so which path fits me?" asks for a verdict; it adds no fact to judge by
         if self.services.assessor.describes_self(text) < 0.5:
             return False
         profile, readings, _ = self.services.assessor.read(text)
-        if not readings and _facts(profile) < 1:
-            return False  # sounds personal ("project ideas for me pls") but states nothing about the person
+        if not readings and _facts(profile) < 2:
+            return False  # sounds personal ("which fits me?") but states nothing new about the person
         state.profile = state.profile.merge(profile)
         state.remember_about(text)
         return True
@@ -328,7 +331,9 @@ class Brain:
                                      data={"fit": fit.as_dict(), "label": fit.label,
                                            "label_name": LABEL_NAMES[fit.label]})
 
-    def _plan(self, inbound: Inbound, text: str, state: ConversationState | None = None) -> Reply:
+    def _plan(self, inbound: Inbound, text: str, state: ConversationState | None = None, *,
+              timeline: bool = False) -> Reply:
+        """A plan made from everything the person said; `timeline` answers "how long?" with its time alone."""
         state = state or ConversationState()
         track = self.services.planner.explicit_track(text) or (
             state.verdict if state.verdict in ("ai_engineer", "ml_engineer") else None) or state.plan_track
@@ -339,7 +344,8 @@ class Brain:
                                   profile=profile if not profile.is_empty else None)
         state.profile, state.plan_track, state.topic = profile, plan.track, text
         sources = [s for s in (self.services.article_source(a) for a in plan.articles) if s is not None][:6]
-        return self._remember_answer(inbound, text, plan.to_markdown(), sources, intent="plan",
+        body = plan.timeline_markdown() if timeline else plan.to_markdown()
+        return self._remember_answer(inbound, text, body, sources, intent="plan",
                                      data={"plan": plan.as_dict()})
 
     def _projects(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:

@@ -268,6 +268,14 @@ class LearningPlan:
             lines.append("\nAfter the project, if you want more: " + ", ".join(s.title for s in self.optional) + ".")
         return "\n".join(lines)
 
+    def timeline_markdown(self) -> str:
+        """The plan's time alone, for "how long is that?": the total first, then each stage's share."""
+        lines = [self._time_line()]
+        lines += [f"{number}. {stage.name}: {_stage_size(stage)}" for number, stage in enumerate(self.stages, 1)]
+        if self.hours_per_week is None:
+            lines.append("Tell me how many hours a week you can study and I'll turn this into weeks.")
+        return "\n".join(lines)
+
     def _known_line(self) -> str:
         if not self.known:
             return ""
@@ -458,14 +466,15 @@ class LearningPlanner:
         """The track and the one-phrase reason for it (shown in the plan's first line)."""
         named = self.explicit_track(text)
         by_interest = {"build": "ai_engineer", "train": "ml_engineer"}.get(profile.interest or "")
-        if track not in TRACKS:
+        given = track in TRACKS  # the caller chose it, e.g. from the person's verdict
+        if not given:
             track = named or by_interest or "ai_engineer"
         if named == track:
             return track, "it is the path you asked about"
         if by_interest == track:
             return track, ("you want to build products on existing models" if track == "ai_engineer"
                            else "you want to train models yourself")
-        if named is None and by_interest is None and track == "ai_engineer":
+        if not given and named is None and by_interest is None and track == "ai_engineer":
             return track, "it is the more accessible start when no path is named"
         return track, "it fits what you have told me best"
 
