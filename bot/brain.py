@@ -61,7 +61,10 @@ _BUILD = re.compile(r"\b(what (should|could|can|do) i (build|make|ship)|what to 
 _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|examples?|list)\b", re.I)
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
-_OWN_TOPIC = 0.5  # a follow-up whose best passage is at least this close has a subject of its own
+_OWN_TOPIC = 0.5
+_TELL_ME_MORE = ("_For a verdict on you, tell me a bit more: what you do now, how you feel about coding and math, "
+                 "and what you'd like to build._")
+_ROLE_IN_TOPIC = re.compile(r"\b(ml|machine learning|ai) engineer", re.I)  # a follow-up whose best passage is at least this close has a subject of its own
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|ive|my|me|myself)\b", re.I)
 _TIME_FOLLOW_UP = re.compile(r"\b(how (long|many (weeks|months|hours))|weeks?|months?|hours? (a|per) (week|day)|"
                              r"h/week|time frame|deadline)\b", re.I)
@@ -242,7 +245,7 @@ class Brain:
             return Reply(text="The fit quiz asks short questions about situations you'd enjoy or avoid. "
                               "Type `/quiz` to start it (or `careerbot quiz` in a terminal).", intent=intent.value)
         known_topic = state.in_scope or is_in_domain(text)
-        if intent is Intent.PLAN and not known_topic and not self.services.covers(text):
+        if intent is Intent.PLAN and not known_topic and not self.services.covers(text, margin=0.12):
             return self._out_of_scope()  # "how do I become a pilot?" asks for a plan we can't make
         described = self._describes(text, state)
         if intent is Intent.PLAN or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
@@ -260,6 +263,10 @@ class Brain:
             reply = self._assess(inbound, text, state, new_facts=described or state.profile.is_empty)
             if reply is not None:
                 return reply
+            answer = self._answer(inbound, text, state)
+            if answer.intent == "question":
+                answer = _with(answer, text=f"{answer.text}\n\n{_TELL_ME_MORE}")
+            return answer
         return self._answer(inbound, text, state)
 
     def _describes(self, text: str, state: ConversationState) -> bool:
@@ -273,7 +280,7 @@ class Brain:
         if self.services.assessor.describes_self(text) < 0.5:
             return False
         profile, readings, _ = self.services.assessor.read(text)
-        if not readings and _facts(profile) < 2:
+        if len(readings) + _facts(profile) < 2:
             return False  # sounds personal ("which fits me?") but states nothing new about the person
         state.profile = state.profile.merge(profile)
         state.remember_about(text)
@@ -303,10 +310,16 @@ class Brain:
 
     def _personal_query(self, text: str, state: ConversationState) -> str | None:
         """A question about the person's own path ("what should I build?") is searched with their track."""
+        if re.search(r"\b(ai|ml|machine learning)\b", text, re.I):
+            return None
         track = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer"}.get(state.verdict or "", "")
-        if track and (_MY_PATH.search(text) or _NAMES_SUBJECT.search(text)) and \
-                not re.search(r"\b(ai|ml|machine learning)\b", text, re.I):
+        if track and _MY_PATH.search(text):
             return f"{text} ({track})"
+        if _NAMES_SUBJECT.search(text):
+            # "And what about the pay?" keeps its own subject but stays on the role under discussion.
+            role = _ROLE_IN_TOPIC.search(state.topic)
+            named = f"{role.group(1)} engineer" if role else track
+            return f"{text} ({named})" if named else None
         return None
 
     def _assess(self, inbound: Inbound, text: str, state: ConversationState, *, new_facts: bool = True) -> Reply | None:
@@ -318,8 +331,8 @@ class Brain:
         """
         basis = state.self_description(text if new_facts else "") or text
         fit = self.services.assess(basis, known=state.profile)
-        if not fit.readings and _facts(fit.profile) < 2:
-            return None
+        if len(fit.readings) + _facts(fit.profile) < 2:
+            return None  # one remark ("if I hate math") is too little to judge a person by
         state.profile, state.verdict, state.topic = fit.profile, fit.label, text
         passages = self.services.search(_ASSESS_QUERY[fit.label], 1)
         sources = [source_of(p, page_url=self.services.page_url) for p in passages]
@@ -432,8 +445,8 @@ class Brain:
 
 
 def _facts(profile: Profile) -> int:
-    """How many facts about the person are known: a verdict on fewer would be a guess."""
-    return len(set(profile.quotes) - {"goal"})
+    """Facts read by pattern (job, years, hours, time frame); clause readings are counted apart."""
+    return len(set(profile.quotes) & {"role", "coding_years", "hours_per_week", "weeks"})
 
 
 def _with(reply: Reply, **changes: Any) -> Reply:

@@ -101,12 +101,16 @@ class CareerServices:
                                          if card else None, page_url=self.page_url))
         return merge_drafts([d for d in drafts if d.text]), relevance
 
-    def covers(self, text: str, similarity: float | None = None) -> bool:
-        """Whether the knowledge base has evidence for `text`: a passage close in meaning or rare words in common."""
+    def covers(self, text: str, similarity: float | None = None, *, margin: float = 0.0) -> bool:
+        """Whether the knowledge base has evidence for `text`: a passage close in meaning or rare words in common.
+
+        `margin` raises the meaning bar, for requests whose wording is generic ("how do I become a ...?").
+        """
         if similarity is None:
             passages = self.retriever.search(text, 1)
             similarity = passages[0].similarity if passages else 0.0
-        return similarity >= self.scope_threshold or self.retriever.keyword_score(text) >= self.scope_keywords
+        return similarity >= self.scope_threshold + margin or \
+            self.retriever.keyword_score(text) >= self.scope_keywords
 
     def article_source(self, doc_id: str) -> Source | None:
         """The citation for a whole article (plans cite the articles that explain their steps)."""

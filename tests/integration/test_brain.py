@@ -36,11 +36,21 @@ def test_career_question_is_grounded_and_cited(brain: Brain) -> None:
     assert reply.data["answer_id"] and reply.buttons
 
 
-def test_hate_math_question_gets_a_cited_fit_answer(brain: Brain) -> None:
+def test_one_remark_gets_an_answer_not_a_verdict(brain: Brain) -> None:
+    """"If I hate math" is too little to judge a person by: answer it, and ask for more."""
     reply = ask(brain, "Should I become an AI engineer if I hate math?")
-    assert reply.intent == "assess" and reply.data["label"] == "ai_engineer"
-    assert "hate math" in reply.text  # the explanation quotes what moved the score
+    assert reply.intent == "question" and "label" not in reply.data
+    assert "AI engineering is the realistic path" in reply.text
+    assert "tell me a bit more" in reply.text
     assert reply.sources and len(reply.text.split()) < 250
+
+
+def test_a_self_description_gets_a_verdict_quoting_its_evidence(brain: Brain) -> None:
+    reply = ask(brain, "I'm a backend dev who hates calculus. Is AI engineering for me?")
+    assert reply.intent == "assess" and reply.data["label"] == "ai_engineer"
+    assert "“hates calculus”: heavy math isn't your thing" in reply.text
+    assert "“I'm a backend dev”: you write code" in reply.text
+    assert "math -" not in reply.text and "0." not in reply.text  # words and percentages, no raw scores
 
 
 def test_assessment_labels_and_quotes(brain: Brain) -> None:
@@ -48,7 +58,9 @@ def test_assessment_labels_and_quotes(brain: Brain) -> None:
                        "Would AI engineering suit me?")
     assert reply.data["label"] == "neither"
     assert "salary" in reply.text
-    ml = ask(brain, "I have a statistics PhD and I love training neural networks from scratch. Is ML for me?")
+    # Another person (another conversation): a verdict reads only what its own conversation said.
+    ml = ask(brain, "I have a statistics PhD and I love training neural networks from scratch. Is ML for me?",
+             user="U2")
     assert ml.data["label"] == "ml_engineer"
 
 
@@ -220,3 +232,39 @@ def test_forget_also_clears_the_llm_memory(brain: Brain) -> None:
     with_agent = Brain(brain.services, brain.store, brain.quiz, agent=Agent())
     assert command(with_agent, "forget").intent == "forget"
     assert forgotten == ["test:U1"]
+
+
+@pytest.mark.parametrize("text", ["What's the best pizza topping?", "Who won the football game yesterday?",
+                                  "write me a poem about the sea", "how do I become a pilot?"])
+def test_off_topic_gets_a_short_friendly_redirect(brain: Brain, text: str) -> None:
+    reply = ask(brain, text)
+    assert reply.intent == "out_of_scope" and "career bot" in reply.text and len(reply.text.split()) < 60
+
+
+def test_in_scope_questions_are_not_refused_for_lacking_keywords(brain: Brain) -> None:
+    """Scope comes from retrieval: no field word, but the knowledge base holds the answer."""
+    reply = ask(brain, "four nines of uptime, how much is that in percent?")
+    assert reply.intent == "question" and "99.99%" in reply.text
+
+
+def test_follow_ups_use_the_conversation(brain: Brain) -> None:
+    """What the person said about themselves carries into later turns, in the store."""
+    first = ask(brain, "backend dev here, 6 years of java, math was never my thing, I like shipping features")
+    assert first.intent == "assess" and first.data["label"] == "ai_engineer"
+    again = ask(brain, "so which one fits me?")
+    assert again.data["label"] == "ai_engineer" and again.data["fit"]["scores"] == first.data["fit"]["scores"]
+    plan = ask(brain, "where do I start? I have 5 hours a week")
+    assert plan.intent == "plan" and plan.data["plan"]["track"] == "ai_engineer"
+    assert "At 5 h/week" in plan.text and "Programming fundamentals" not in plan.text  # they already code
+    weeks = ask(brain, "how many weeks is that?")
+    assert weeks.intent == "plan" and weeks.text.startswith("About") and "weeks" in weeks.text
+    build = ask(brain, "what should I build?")
+    assert "For the AI engineer path" in build.text and build.sources[0].title.startswith("Example projects")
+
+
+def test_forget_deletes_the_conversation_state(brain: Brain) -> None:
+    ask(brain, "backend dev here, 6 years of java, math was never my thing, I like shipping features")
+    key = Inbound(platform="test", user="U1", channel="C1", kind=Kind.DM).conversation_key
+    assert brain.store.load_conversation(key)["verdict"] == "ai_engineer"
+    brain.respond(Inbound(platform="test", user="U1", channel="C1", kind=Kind.COMMAND, command="forget"))
+    assert brain.store.load_conversation(key) is None
