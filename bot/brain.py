@@ -280,8 +280,8 @@ class Brain:
         if self.services.assessor.describes_self(text) < 0.5:
             return False
         profile, readings, _ = self.services.assessor.read(text)
-        if len(readings) + _facts(profile) < 2:
-            return False  # sounds personal ("which fits me?") but states nothing new about the person
+        if not readings and _facts(profile) == 0:
+            return False  # sounds personal ("project ideas for me pls") but states nothing about the person
         state.profile = state.profile.merge(profile)
         state.remember_about(text)
         return True
@@ -331,8 +331,9 @@ class Brain:
         """
         basis = state.self_description(text if new_facts else "") or text
         fit = self.services.assess(basis, known=state.profile)
-        if len(fit.readings) + _facts(fit.profile) < 2:
-            return None  # one remark ("if I hate math") is too little to judge a person by
+        evidence = len(fit.readings) + _facts(fit.profile) + (self.services.assessor.describes_self(basis) >= 0.8)
+        if evidence < 2:
+            return None  # one remark ("if I hate math?") is too little to judge a person by
         state.profile, state.verdict, state.topic = fit.profile, fit.label, text
         passages = self.services.search(_ASSESS_QUERY[fit.label], 1)
         sources = [source_of(p, page_url=self.services.page_url) for p in passages]
