@@ -37,7 +37,7 @@ HELP_TEXT = (
     "prompting, retrieval, evaluation) and **ML engineering** (training models; heavy math and "
     "statistics), or neither for now, and what to learn next. I answer from a curated knowledge base "
     "and cite it.\n"
-    "- Ask a question: *Is AI engineering more like building the engine or the car?*\n"
+    "- Ask a question: *How much math does an AI engineer really use?*\n"
     "- Describe yourself: *I'm a backend dev who hates calculus. Is AI engineering for me?*\n"
     "- Ask for a plan: *What should I learn first to become an AI engineer?*\n"
     "- `/quiz` takes the short fit quiz (buttons), `/quiz-reset` starts it over\n"
@@ -48,7 +48,7 @@ _SMALLTALK_REPLIES = {
     "thanks": "You're welcome! Ask me anything else about AI or ML engineering careers.",
     "bye": "Good luck with your learning! I'm here whenever you want to pick it up again.",
     "default": "Hi! I'm careerbot. I help people decide between AI engineering and ML engineering and plan "
-    "what to learn. Try *Should I become an AI engineer if I hate math?* or `/quiz`.",
+    "what to learn. Try *Do I need calculus for AI engineering?* or `/quiz`.",
 }
 _LLM_FALLBACK_NOTE = "_The AI model isn't available right now, so this answer comes straight from my knowledge base._"
 _NAMES_SUBJECT = re.compile(r"^\W*(and|so|ok(ay)?|but)?\W*((what|how) about|and) (the |my |your )?[a-z]{3,}", re.I)
@@ -70,7 +70,7 @@ _TIME_FOLLOW_UP = re.compile(r"\b(how (long|many (weeks|months|hours))|weeks?|mo
                              r"h/week|time frame|deadline)\b", re.I)
 _ASSESS_QUERY = {
     "ai_engineer": "AI engineering builds products on existing models, closer to software engineering; who should pursue it",
-    "ml_engineer": "ML engineers train models from scratch and need math, statistics, validation and test sets",
+    "ml_engineer": "ML engineers build and train the models themselves; math, statistics, validation and test sets",
     "neither": "who should avoid AI engineering: shortcut to a high salary, stable predictable low-stress work",
 }
 
@@ -273,7 +273,7 @@ class Brain:
         """Whether `text` tells something about the person; if so its facts are kept for later verdicts.
 
         A learned check (self-description or question about the field) decides, not the pronouns:
-        "DevOps guy here, 8 years, math is fine-ish" has no "I" but is all about the writer.
+        "sysadmin, ten years, scripting in bash, stats scare me" has no "I" but is all about the writer.
         """
         if about_me(text) and len(text.split()) <= 8:
             return False  # "so which path fits me?" asks for a verdict; it adds no fact to judge by
@@ -281,7 +281,7 @@ class Brain:
             return False
         profile, readings, _ = self.services.assessor.read(text)
         if not readings and _facts(profile) == 0:
-            return False  # sounds personal ("project ideas for me pls") but states nothing about the person
+            return False  # sounds personal ("give me ideas pls") but states nothing about the person
         state.profile = state.profile.merge(profile)
         state.remember_about(text)
         return True
@@ -293,8 +293,8 @@ class Brain:
         draft, relevance = self.services.answer(text, personal)
         if follow_up and state.topic and personal is None and not _NAMES_SUBJECT.search(text) and \
                 (_POINTS_BACK.search(text) or relevance < _OWN_TOPIC):
-            # "Is that hard to set up?" is about what came before: search it together with that.
-            # A follow-up that names its own subject ("what about the math part?") keeps its own results.
+            # "Is that expensive?" is about what came before: search it together with that.
+            # A follow-up that names its own subject ("and the hours?") keeps its own results.
             leaning, leaning_relevance = self.services.answer(text, f"{text} ({state.topic})")
             if leaning.text:
                 draft, relevance = leaning, max(relevance, leaning_relevance)
@@ -411,9 +411,11 @@ class Brain:
         if not allowed:
             return None  # `respond` gives the rate-limit reply
         history = await asyncio.to_thread(self.store.recent_turns, inbound.conversation_key, 10)
+        known = await asyncio.to_thread(self._known_about, inbound, cleaned.text)
+        prompt = f"{cleaned.text}\n\n[What this person said about themselves earlier: {known}]" if known else cleaned.text
         reason = "no_answer"
         try:
-            reply = await self.agent(inbound, cleaned.text, history)
+            reply = await self.agent(inbound, prompt, history)
         except Exception as exc:
             reply, reason = None, str(getattr(exc, "reason", "") or type(exc).__name__)
             _log.warning("LLM agent failed (%s); answering offline", reason, exc_info=not hasattr(exc, "reason"))
@@ -422,6 +424,14 @@ class Brain:
             return _with(offline, text=f"{_LLM_FALLBACK_NOTE}\n\n{offline.text}",
                          data={**offline.data, "llm_fallback": reason})
         return await asyncio.to_thread(self._remember_agent_reply, inbound, cleaned.text, reply)
+
+    def _known_about(self, inbound: Inbound, text: str) -> str:
+        """The LLM path keeps the same conversation state: this message's facts are stored, earlier ones returned."""
+        state = ConversationState.from_dict(self.store.load_conversation(inbound.conversation_key))
+        earlier = state.self_description()
+        if self._describes(text, state):
+            self.store.save_conversation(inbound.conversation_key, inbound.user_key, state.as_dict())
+        return earlier[-1200:]
 
     def _remember_agent_reply(self, inbound: Inbound, question: str, reply: Reply) -> Reply:
         self.store.append_turn(inbound.conversation_key, inbound.user_key, "user", question)

@@ -267,16 +267,18 @@ def build_tools(services: CareerServices, quiz_status: Callable[[str], str] | No
     @tool(response_format="content_and_artifact")
     @runtime_hint
     def learning_plan(profile_or_goal: str, runtime: Any) -> tuple[str, list[dict[str, str]]]:
-        """Build a staged learning plan with resources for a profile or goal; resources are numbered sources."""
+        """Build a staged learning plan for a profile or goal; the articles it is built from are numbered sources.
+
+        The plan's learning resources are links inside the plan ("learn more"), not sources of claims.
+        """
         plan = services.plan(profile_or_goal[:2000])
         citations = (_context(runtime) or ToolContext(user_key="")).citations
-        lines, new = [plan.to_markdown(), "", "Resources (cite as [n]):"], []
-        for resource in plan.resources:
-            source = Source(title=str(resource["title"]), url=str(resource["url"]))
+        lines, new = [plan.to_markdown(), "", "Articles this plan is built from (cite as [n]):"], []
+        for source in filter(None, (services.article_source(a) for a in plan.articles)):
             number, is_new = citations.register(source)
             if is_new:
                 new.append(source.as_dict())
-            lines.append(f"[{number}] {source.title} {source.url}")
+            lines.append(f"[{number}] {source.title}")
         return "\n".join(lines), new
 
     @tool

@@ -273,7 +273,7 @@ class LearningPlan:
         lines = [self._time_line()]
         lines += [f"{number}. {stage.name}: {_stage_size(stage)}" for number, stage in enumerate(self.stages, 1)]
         if self.hours_per_week is None:
-            lines.append("Tell me how many hours a week you can study and I'll turn this into weeks.")
+            lines.append("Tell me your weekly study hours and I'll turn this into weeks.")
         return "\n".join(lines)
 
     def _known_line(self) -> str:
@@ -472,7 +472,7 @@ class LearningPlanner:
         if named == track:
             return track, "it is the path you asked about"
         if by_interest == track:
-            return track, ("you want to build products on existing models" if track == "ai_engineer"
+            return track, ("you want to make products with existing models" if track == "ai_engineer"
                            else "you want to train models yourself")
         if not given and named is None and by_interest is None and track == "ai_engineer":
             return track, "it is the more accessible start when no path is named"
@@ -695,7 +695,7 @@ class LearningPlanner:
     @staticmethod
     def explicit_track(text: str) -> str | None:
         """The track the text names outright ("become an AI engineer"), if it names exactly one."""
-        # A track named only to be ruled out ("not the LLM app stuff") is not the one asked for.
+        # A track named only to be ruled out ("ML, not the chatbot side") is not the one asked for.
         lowered = re.sub(r"\b(not|no|without|instead of|rather than)( the| any)? [^,.;!?]{0,30}", " ", text.lower())
         ai = bool(re.search(r"\b(ai engineer\w*|ai engineering|llm apps?|build(ing)? with llms)\b", lowered))
         ml = bool(re.search(r"\b(ml engineer\w*|ml engineering|machine learning engineer\w*|train(ing)? models)\b",

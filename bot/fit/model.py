@@ -225,10 +225,8 @@ def _neither_reason(profile: Profile, readings: Sequence[ClauseReading]) -> str:
 
 
 def _balanced(quote: str) -> str:
-    """A quote cut at a comma can open a bracket it never closes ("backend dev (java"): drop the stray bracket."""
-    if quote.count("(") > quote.count(")"):
-        quote = quote.replace("(", "", quote.count("(") - quote.count(")"))
-    return quote.strip()
+    """A quote cut at a comma can open a bracket it never closes ("backend dev (java"): close it."""
+    return quote.strip() + ")" * max(0, quote.count("(") - quote.count(")"))
 
 
 def explain(a: FitAssessment) -> str:

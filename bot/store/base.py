@@ -66,7 +66,7 @@ class Store(Protocol):
     def load_conversation(self, conversation_key: str) -> dict[str, Any] | None:
         """The state last saved for this conversation, or None if there is none (or it was forgotten).
 
-        Why it exists: a follow-up ("and what about the math?") must build on what the person already
+        Why it exists: a follow-up ("and the hours?") must build on what the person already
         said in this thread, DM or terminal session (profile facts, the last verdict, the current
         topic) even after a restart or on another worker; the raw turns alone would have to be
         re-read and re-interpreted on every message.

@@ -249,7 +249,7 @@ def test_in_scope_questions_are_not_refused_for_lacking_keywords(brain: Brain) -
 
 def test_follow_ups_use_the_conversation(brain: Brain) -> None:
     """What the person said about themselves carries into later turns, in the store."""
-    first = ask(brain, "backend dev here, 6 years of java, math was never my thing, I like shipping features")
+    first = ask(brain, "backend dev here, 6 years of java, never liked math, I like shipping features")
     assert first.intent == "assess" and first.data["label"] == "ai_engineer"
     again = ask(brain, "so which one fits me?")
     assert again.data["label"] == "ai_engineer" and again.data["fit"]["scores"] == first.data["fit"]["scores"]
@@ -263,7 +263,7 @@ def test_follow_ups_use_the_conversation(brain: Brain) -> None:
 
 
 def test_forget_deletes_the_conversation_state(brain: Brain) -> None:
-    ask(brain, "backend dev here, 6 years of java, math was never my thing, I like shipping features")
+    ask(brain, "backend dev here, 6 years of java, never liked math, I like shipping features")
     key = Inbound(platform="test", user="U1", channel="C1", kind=Kind.DM).conversation_key
     assert brain.store.load_conversation(key)["verdict"] == "ai_engineer"
     brain.respond(Inbound(platform="test", user="U1", channel="C1", kind=Kind.COMMAND, command="forget"))

@@ -56,3 +56,11 @@ def test_platforms_enabled_by_their_tokens() -> None:
     s = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "abc", "DISCORD_TOKEN": "t"})
     assert s.slack_enabled and s.discord_enabled
     assert Settings.from_env({"CAREERBOT_LLM": "off"}).llm is None
+
+
+def test_public_url_is_read_and_checked() -> None:
+    assert Settings.from_env({"CAREERBOT_PUBLIC_URL": "https://bot.example.org/"}).public_url == "https://bot.example.org"
+    assert Settings.from_env({}).public_url == ""
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"CAREERBOT_PUBLIC_URL": "bot.example.org"})
+    assert "CAREERBOT_PUBLIC_URL" in str(info.value)

@@ -67,7 +67,7 @@ PEOPLE: dict[str, tuple[str, str | None, Profile]] = {
         Profile(codes=False, coding_years=0, motives=("money", "shortcut"), hours_per_week=10),
     ),
     "ml_dev_weak_math": (
-        "I'm a Java developer, curious about becoming an ML engineer, but math was never my thing.",
+        "I'm a Java developer, curious about becoming an ML engineer, but I always struggled with math.",
         None,
         Profile(role="Java developer", role_codes=True, codes=True, coding_years=5, math=-1, interest="train",
                 motives=("curiosity",)),
