@@ -296,8 +296,8 @@ class Brain:
             # "Is that expensive?" is about what came before: search it together with that.
             # A follow-up that names its own subject ("and the hours?") keeps its own results.
             leaning, leaning_relevance = self.services.answer(text, f"{text} ({state.topic})")
-            if leaning.text:
-                draft, relevance = leaning, max(relevance, leaning_relevance)
+            if leaning.text and leaning_relevance >= relevance:
+                draft, relevance = leaning, leaning_relevance
         # In a conversation already about these careers only a clearly unrelated message is refused.
         floor = 0.7 if state.in_scope else 1.0
         in_scope = follow_up or is_in_domain(text) or self.services.covers(text, relevance / floor)

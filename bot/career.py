@@ -62,7 +62,8 @@ class CareerServices:
 
     Thresholds are cosine similarities (0-1), set on the development answer set. A question uses an
     answer card when it is at least `card_sure` close to one of the card's phrasings, or at least
-    `card_threshold` close and the card's article is among the retrieved passages; it counts as
+    `card_threshold` close and the card's article is among the retrieved passages (a card that
+    opens with yes or no needs at least `card_verdict` even then); a question counts as
     covered by the knowledge base when its best passage is at least `scope_threshold` close, or
     its words score at least `scope_keywords` in BM25 (a figure or name the articles hold).
     """
@@ -76,6 +77,7 @@ class CareerServices:
     scope_threshold: float = 0.22
     scope_keywords: float = 8.0
     card_sure: float = 0.80
+    card_verdict: float = 0.72
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         return self.retriever.search(query, k)
@@ -94,8 +96,9 @@ class CareerServices:
             passages = self.retriever.search(search_text, 5, vector=vector)
             if passages:
                 relevance = max(relevance, passages[0].similarity)
-            card = self.cards.match(vector, self.card_threshold, sure=self.card_sure,
-                                    articles={p.chunk.doc_id for p in passages}) if self.cards is not None else None
+            card = self.cards.match(vector, self.card_threshold, sure=self.card_sure, sure_verdict=self.card_verdict,
+                                    articles={p.chunk.doc_id for p in passages},
+                                    question=part) if self.cards is not None else None
             drafts.append(compose_answer(part, passages, vector=vector, units=self.retriever.units, card=card,
                                          card_passage=self._article_passage(card.card.article, passages)
                                          if card else None, page_url=self.page_url))

@@ -90,7 +90,7 @@ def _readable(unit: str) -> str | None:
     text = _MD_NOISE.sub("", unit).strip()
     if not text or text.startswith("|") or "|" in text[:40] or _META.search(text) or "://" in text:
         return None
-    if len(text.split()) < 5 or text.endswith((":", "?")):
+    if len(text.split()) < 6 or text.endswith((":", "?")):
         return None  # lead-ins and the questions of a self-check list answer nothing
     if text[-1] not in ".!?\"”)":
         text += "."

@@ -53,7 +53,7 @@ _PLAN = re.compile(
     r"\b(what (should|do|must) i (learn|study|read)|learning (plan|path)|study plan|road ?map|curriculum|"
     r"where (do|should) i (start|begin)|how (do|can|should) i (start|begin|get started|learn|become|prepare)|"
     r"learn (first|next)|what to learn|steps to become|skills? (do i|should i|to) (need|learn|build)|"
-    r"(would|do|will) i (still )?need to learn|what (are|would be) (the|my) (next )?steps|(what is|what's) (the |my )?first step)\b",
+    r"(would|do|will) i (still )?need to learn|what (are|would be) my (next )?steps|what are the (next )?steps (for me|to (become|get|start|switch)|from where i)|(what is|what's) (the |my )?first step)\b",
     re.IGNORECASE,
 )
 _SELF = re.compile(r"\b(i'?m|i am|i'?ve|i have|i've been|i was|i work|i studied|i did|i do|i like|i love|i hate|"
@@ -123,6 +123,11 @@ def self_mentions(text: str) -> int:
     return len(_SELF.findall(text))
 
 
+# The bare choice, asked after describing oneself: "so, AI or ML?"
+_BARE_CHOICE = re.compile(r"^\W*((given|with) (that|this)|so|ok(ay)?|then|and)?\W*(ai|ml)( engineer\w*)? or "
+                          r"(ai|ml)( engineer\w*)?\W*$", re.IGNORECASE)
+
+
 def about_me(text: str) -> bool:
     """A question about the writer's own fit ("what does that mean for me?"), answerable from what they said."""
-    return bool(_ABOUT_ME.search(text) or _FIT_QUESTION.search(text))
+    return bool(_ABOUT_ME.search(text) or _FIT_QUESTION.search(text) or _BARE_CHOICE.search(text))

@@ -9,14 +9,15 @@ close in meaning to one of the card's phrasings; everything else is answered fro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-import re
-
 import numpy as np
 import yaml
+
+from knowledge.text import negated
 
 __all__ = ["AnswerCard", "AnswerCards", "CardMatch"]
 
@@ -46,6 +47,7 @@ class AnswerCards:
 
     def __init__(self, cards: list[AnswerCard], embed: Callable[[list[str]], list[list[float]]]) -> None:
         self.cards = cards
+        self._negated = [negated(a) for c in cards for a in c.asks]
         self._owner: list[int] = [i for i, c in enumerate(cards) for _ in c.asks]
         texts = [a for c in cards for a in c.asks]
         self._vectors = np.asarray(embed(texts), dtype="float32") if texts else np.zeros((0, 384), "float32")
@@ -59,28 +61,34 @@ class AnswerCards:
                  for c in raw or () if c.get("asks") and c.get("answer")]
         return cls(cards, embed)
 
-    def match(self, vector: np.ndarray, threshold: float, *, sure: float = 1.0,
-              articles: Collection[str] | None = None) -> CardMatch | None:
+    def match(self, vector: np.ndarray, threshold: float, *, sure: float = 1.0, sure_verdict: float = 1.0,
+              articles: Collection[str] | None = None, question: str | None = None) -> CardMatch | None:
         """The closest card at least `threshold` similar to the question whose evidence agrees.
 
         Meaning alone confuses questions of the same shape ("how much statistics do they need?"
         and "how much do they earn?"), so below `sure` a card counts only when retrieval, an
-        independent signal, also ranks the card's article among `articles`.
+        independent signal, also ranks the card's article among `articles`. A card that opens with
+        yes or no needs `sure_verdict`: from the wrong card it would say the opposite of the truth.
+        A phrasing that is negated when the `question` is not (or the reverse) asks the opposite
+        ("who should avoid it?" vs "who is it good for?") and never matches.
         """
         if not len(self._vectors):
             return None
         sims = self._vectors @ np.asarray(vector, dtype="float32").reshape(-1)
         seen: set[int] = set()
+        asks_not = negated(question) if question is not None else None
         for position in np.argsort(-sims):
             similarity = float(sims[position])
             if similarity < threshold:
                 return None
+            if asks_not is not None and self._negated[int(position)] != asks_not:
+                continue
             owner = self._owner[int(position)]
             if owner in seen:
                 continue
             seen.add(owner)
             card = self.cards[owner]
-            if card.verdict and similarity < sure:
+            if card.verdict and similarity < sure_verdict:
                 continue  # a yes or no from the wrong card says the opposite of the truth: only when sure
             if similarity >= sure or articles is None or card.article in articles:
                 return CardMatch(card, similarity)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["stem", "tokenize"]
+__all__ = ["negated", "stem", "tokenize"]
 
 _WORD = re.compile(r"[a-z0-9]+(?:[%$][a-z0-9]*)?|\$[0-9][0-9,.]*[km]?")
 
@@ -44,3 +44,26 @@ def tokenize(text: str) -> list[str]:
     """Words for BM25: numbers are kept whole ("100ms", "80%", "700,000" -> "700000")."""
     lowered = text.lower().replace(",000", "000")
     return [stem(w) for w in _WORD.findall(lowered) if w not in STOP_WORDS]
+
+
+_NEGATION = re.compile(
+    r"\b(not|never|no|none|nothing|neither|nor|don'?t|doesn'?t|didn'?t|can'?t|cannot|won'?t|shouldn'?t|isn'?t|"
+    r"aren'?t|hate|hated|dislike\w*|avoid\w*|struggle\w*|weak|bad at|bad idea|without|tired of|bor(ed|es|ing)|"
+    r"rather not)\b|n't\b",
+    re.IGNORECASE,
+)
+# Negations that say something positive ("doesn't scare me", "don't mind"): not a negation.
+_POSITIVE_IDIOM = re.compile(
+    r"\b(don'?t|doesn'?t|do not|does not|never|won'?t) (mind|scare|bother|worry|frighten)\w*|\bnot (afraid|scared|"
+    r"worried|bothered)|\bno problem\b",
+    re.IGNORECASE,
+)
+
+
+def negated(text: str) -> bool:
+    """Whether a sentence is negated, ignoring negations that read as positive ("doesn't scare me").
+
+    Sentence embeddings barely see "not": "who should do X" and "who should not do X" sit close
+    together, so callers that match by meaning check this too.
+    """
+    return bool(_NEGATION.search(_POSITIVE_IDIOM.sub(" ", text)))

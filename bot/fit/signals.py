@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.text import negated
+
 __all__ = ["INTERESTS", "DIMENSIONS", "NONE", "SIGNALS", "ClauseReading", "SignalReader", "negated",
            "polarity_features", "split_clauses", "signal_classes"]
 
@@ -71,26 +73,10 @@ SEED_STATEMENTS: dict[str, tuple[str, ...]] = {
            "it is raining today", "I read a lot of articles", "I saw a video about it"),
 }
 
-_NEGATION = re.compile(
-    r"\b(not|never|no|none|nothing|neither|nor|don'?t|doesn'?t|didn'?t|can'?t|cannot|won'?t|hate|hated|dislike\w*|"
-    r"avoid\w*|struggle\w*|weak|bad at|without|tired of|bor(ed|es|ing)|rather not)\b|n't\b",
-    re.IGNORECASE,
-)
-# Negations that say something positive ("doesn't scare me", "don't mind"): not a negation.
-_POSITIVE_IDIOM = re.compile(
-    r"\b(don'?t|doesn'?t|do not|does not|never|won'?t) (mind|scare|bother|worry|frighten)\w*|\bnot (afraid|scared|"
-    r"worried|bothered)|\bno problem\b",
-    re.IGNORECASE,
-)
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\s+(?:but|although|though|whereas|however|except)\s+|\s*[\n•]+\s*",
                            re.IGNORECASE)
 _SUBCLAUSE_SPLIT = re.compile(r",\s*|\s+and\s+(?=(?:i|i'd|i'm|i've|my|me)\b)|\s+so\s+(?=i\b)|\s+who\s+(?=\w+s\b)",
                               re.IGNORECASE)
-
-
-def negated(text: str) -> bool:
-    """Whether a clause is negated, ignoring negations that read as positive ("doesn't scare me")."""
-    return bool(_NEGATION.search(_POSITIVE_IDIOM.sub(" ", text)))
 
 
 def split_clauses(text: str, limit: int = 40) -> list[str]:
