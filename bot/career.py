@@ -29,6 +29,8 @@ _PART_SPLIT = re.compile(r"(?<=\?)\s+(?=\S)|[;]\s+|\s+(?:and|also|plus|&)\s+(?:a
 
 
 _BACK_REFERENCE = re.compile(r"\b(it|that|this|these|those|they|them)\b", re.IGNORECASE)
+_QUESTION_WORD = re.compile(r"(what|how|why|when|where|which|who|whose|is|are|do|does|did|can|could|should|would|"
+                            r"will|am|was|were|has|have)\b", re.IGNORECASE)
 _LEADING_JOIN = re.compile(r"^(and|also|plus|but|so)\s+(also\s+)?", re.IGNORECASE)
 
 
@@ -37,14 +39,16 @@ def question_parts(question: str, limit: int = 3) -> list[tuple[str, str]]:
 
     "What do they earn? And is it stressful?" holds two questions; the second leans on the first
     ("it"), so it is searched together with the first. A piece that opens by pointing back ("what
-    does that even mean?") or is too short to ask anything stays joined to the piece before it.
+    does that even mean?"), asks nothing ("just write good prompts") or is too short to ask
+    anything stays joined to the piece before it.
     """
     parts: list[list[str]] = []
     for piece in (_LEADING_JOIN.sub("", p.strip(" ,")) for p in _PART_SPLIT.split(question)):
         if not piece:
             continue
         opening = " ".join(piece.split()[:4])
-        if parts and (len(piece.split()) < 3 or _BACK_REFERENCE.search(opening)):
+        asks = piece.rstrip().endswith("?") or _QUESTION_WORD.match(piece)
+        if parts and (len(piece.split()) < 3 or not asks or _BACK_REFERENCE.search(opening)):
             parts[-1][0] = f"{parts[-1][0]} {piece}"
             parts[-1][1] = f"{parts[-1][1]} {piece}"
         elif parts and _BACK_REFERENCE.search(piece):

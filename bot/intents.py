@@ -45,7 +45,8 @@ _HELP = re.compile(r"^\s*(/?help|\?+|commands?|what can you do\??|how do (i|you)
 _SMALLTALK = re.compile(
     r"^\s*(hi+|hello+|hey+|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?( so much)?|thx|ty|"
     r"cheers|bye|goodbye|see (you|ya)|ok(ay)?|cool|nice|great|awesome|lol|how are you( doing)?|who are you|"
-    r"what are you)\b[\s!.?,:)(]*(bot|careerbot)?[\s!.?,:)(]*$",
+    r"what are you|(lol |haha )?(are you|r u|ur|you'?re) (a )?(bot|robot|human|real)|tell me a joke)\b"
+    r"[\s!.?,:)(]*(bot|careerbot)?[\s!.?,:)(]*$",
     re.IGNORECASE,
 )
 _QUIZ = re.compile(r"\b(quiz|questionnaire|take the test|personality test)\b", re.IGNORECASE)
@@ -60,7 +61,7 @@ _SELF = re.compile(r"\b(i'?m|i am|i'?ve|i have|i've been|i was|i work|i studied|
                    r"i enjoy|i prefer|i want|my (background|degree|job|experience)|me)\b", re.IGNORECASE)
 _FIT_QUESTION = re.compile(
     r"\b((is|would|could) (it|this|that|ai engineering|ml engineering|machine learning|ai|ml)\b.{0,30}"
-    r"\b(for me|right for me|a (good )?fit|suit me|worth it)|should i (become|be|go|pursue|switch|try|move)|"
+    r"\b(for me|right for me|a (good )?fit|suit me|worth it)|should i (become|be|go|pursue|switch|try|move|do|choose|pick)|"
     r"am i (a )?(good )?(fit|suited|cut out)|which (path|role|track|career|one) (fits|suits|is (right|best|better)) "
     r"(for )?me|(fit|suit)s? me|assess me|what fits me)\b",
     re.IGNORECASE,
