@@ -24,7 +24,7 @@ from bot.conversation import ConversationState, is_follow_up
 from bot.fit import LABEL_NAMES
 from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
-from bot.profile import Profile
+from bot.profile import Profile, read_profile
 from bot.sanitize import MAX_CHARS, clean
 from bot.store.base import AnswerRecord, Store, Turn
 
@@ -252,7 +252,7 @@ class Brain:
             return self._plan(inbound, text, state, timeline=state.last_intent == "plan" and
                               _ASKS_DURATION.search(text) is not None)
         if state.in_scope and _ASKS_DURATION.search(text) and (state.last_intent == "plan" or (
-                _TIME_FOLLOW_UP.search(text) and state.profile.hours_per_week)):
+                _TIME_FOLLOW_UP.search(text) and (state.profile.hours_per_week or read_profile(text).hours_per_week))):
             return self._plan(inbound, text, state, timeline=True)  # "how many weeks is that at 5 h a week?"
         if _BUILD.search(text) and (known_topic or described):
             return self._projects(inbound, text, state)

@@ -11,7 +11,8 @@ answers are built from the knowledge base itself:
    The best sentence leads; at most two more follow as support, never repeating it.
 
 Sentences that only make sense inside the article (pointers to other sections, bylines, table
-rows, lead-ins ending in a colon, reading-list entries) are never used. Each sentence carries the number of its source.
+rows, lead-ins ending in a colon, reading-list entries) are never used, nor are sentences that open
+with a bare yes or no: out of their article they may answer a different question than the one asked. Each sentence carries the number of its source.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ _MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+|\*\*|__|`")
 _META = re.compile(
     r"\b(this (article|guide|page|section|summary|post|video)|the (article|guide|section) (below|above)|"
     r"see (also )?[\"“(]|\(see |min read|read more|part \d+ of|as (mentioned|noted) (above|below)|"
-    r"restates?|summari[sz]es)\b|^mostly [\"“']", re.IGNORECASE)
+    r"restates?|summari[sz]es|below are|as follows)\b|^mostly [\"“']|^(yes|no)\b", re.IGNORECASE)
 _NUMBER_Q = re.compile(r"\b(how (much|many|long|fast|often|big)|what (percent\w*|figure|number|rate|salary|pay|"
                        r"uptime|latency)|salar\w*|pay|earn\w*|make a year|per (hour|year|month))\b", re.IGNORECASE)
 _LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenges|skills|reasons|types|kinds|"

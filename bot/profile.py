@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.fit.signals import ClauseReading
 
-__all__ = ["Profile", "read_profile"]
+__all__ = ["Profile", "read_profile", "states_time"]
 
 MOTIVES = ("curiosity", "money", "shortcut")
 CONSTRAINTS = ("stability", "hours", "family", "not_job_seeking")
@@ -110,7 +110,8 @@ _HOURS = re.compile(
     _NUM + r"\s*(?:-\s*\d+\s*)?(?:h|hrs?|hours?)\s*(?:a|an|per|/|each|every)\s*(?P<unit>day|night|evening|week|wk|weekend)",
     re.IGNORECASE)
 _TIMEFRAME = re.compile(
-    r"\b(?:in|within|by|under|next|over|for the next|in the next|about|around|have|got|give it|spend)\s+"
+    r"(?:\b(?:in|within|by|under|next|over|for the next|in the next|about|around|have|got|give it|spend|"
+    r"deadline(?: is)?|timeline(?: is)?|time ?frame(?: is)?|only)\s+|\()"
     r"(?:the\s+next\s+|about\s+|around\s+|maybe\s+)?" + _NUM
     + r"\s*(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?)\b", re.IGNORECASE)
 _CODING_CONTEXT = re.compile(r"\b(cod\w*|program\w*|develop\w*|dev|devs|engineer\w*|software|python|java\w*|"
@@ -190,6 +191,14 @@ def _role(text: str) -> tuple[str, str] | None:
         if role and not _NOT_A_ROLE.search(role) and len(role.split()) <= 5:
             return role, m.group(0).strip()
     return None
+
+
+def states_time(clause: str) -> bool:
+    """Whether a clause gives study time or a time frame: facts read by pattern, not feelings to classify.
+
+    "10 hrs/week free" says how much time someone has, not that they want short hours at work.
+    """
+    return bool(_HOURS.search(clause) or _time_frame_weeks(clause))
 
 
 def read_profile(text: str, readings: Sequence[ClauseReading] = ()) -> Profile:

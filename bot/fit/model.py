@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from bot.fit.signals import DIMENSIONS, INTERESTS, ClauseReading, SignalReader, signal_classes, split_clauses
-from bot.profile import Profile, read_profile
+from bot.profile import Profile, read_profile, states_time
 
 __all__ = ["DEFAULT_MODEL", "LABELS", "LABEL_NAMES", "FitAssessment", "FitAssessor", "FitModel", "profile_features"]
 
@@ -113,7 +113,7 @@ def read_text(text: str, embed: EmbedFn, reader: SignalReader) -> tuple[Profile,
 
     Serving and training both call this, so the model always sees features made the same way.
     """
-    clauses = split_clauses(text)
+    clauses = [c for c in split_clauses(text) if not states_time(c)] or [text.strip() or "-"]
     vectors = np.asarray(embed(clauses + [text.strip() or "-"]), dtype="float32")
     clause_vectors, text_vector = vectors[:-1], vectors[-1]
     soft = reader.read(clauses, clause_vectors, min_confidence=0.0)
@@ -208,8 +208,8 @@ def meaning(r: ClauseReading) -> str:
     return _MEANING[r.key]
 
 
-def _neither_reason(profile: Profile, readings: Sequence[ClauseReading]) -> str:
-    """The reason the sources give for waiting, chosen from what the person actually said."""
+def _neither_reason(profile: Profile, readings: Sequence[ClauseReading]) -> str | None:
+    """The reason the sources give for waiting, chosen from what the person actually said; None if none applies."""
     keys = {r.key for r in readings}
     if ("money" in profile.motives or "shortcut" in profile.motives) and "curiosity" not in profile.motives:
         return ("My sources are blunt that AI engineering is no shortcut to a high salary: the pay comes with "
@@ -221,7 +221,12 @@ def _neither_reason(profile: Profile, readings: Sequence[ClauseReading]) -> str:
         return ("Both paths are built on programming, and ML adds heavy math; neither seems to draw you yet.")
     if "motivation:-" in keys:
         return "Both paths need months of steady learning, and the sources advise against starting without that appetite."
-    return "What you wrote doesn't match what either path asks day to day."
+    if {"relearning:-", "pressure:-"} & keys:
+        return ("The sources describe AI work as fast-moving, with tools that change every few months, which "
+                "clashes with what you said you want from work.")
+    if "coding:-" in keys and "math:-" in keys:
+        return "Both paths are built on programming, and ML adds heavy math; neither seems to draw you yet."
+    return None
 
 
 def _balanced(quote: str) -> str:
@@ -236,9 +241,19 @@ def explain(a: FitAssessment) -> str:
     confidence = a.scores[a.label]
     hedge = "leaning" if confidence < 55 else "a clear fit" if confidence >= 80 else "a good fit"
     if not a.readings:
-        hedge = "a tentative read"  # the facts alone (a job, a number) say little about what someone enjoys
+        # The facts alone (a job, a number) say little about what someone enjoys: no percentages then,
+        # since a calibrated 99% on nothing would still read as certainty.
+        return (f"Verdict, tentatively: **{LABEL_NAMES[a.label]}**. You said little about what you enjoy or "
+                "dislike, so I can't judge well yet: tell me what you do now, how you feel about coding and math, "
+                "and what you'd like to build.")
     head = f"Verdict: **{LABEL_NAMES[a.label]}** ({hedge}, {round(confidence)}%; {others})."
-    reason = _neither_reason(a.profile, a.readings) + " " + _WHY["neither"] if a.label == "neither" else _WHY[a.label]
+    if a.label == "neither":
+        why = _neither_reason(a.profile, a.readings) or (
+            "I found no single clear reason for this in what you wrote, so treat it as tentative and tell me more "
+            "about what you do, what you enjoy and why this field draws you.")
+        reason = f"{why} {_WHY['neither']}"
+    else:
+        reason = _WHY[a.label]
     lines = [f"{head} {reason}"]
     if a.profile.codes is False and a.label != "ml_engineer":
         lines[0] += " Both paths are built on programming, so for you that comes first."
