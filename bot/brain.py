@@ -277,7 +277,7 @@ class Brain:
         """
         if about_me(text) and len(text.split()) <= 8:
             return False  # "so which path fits me?" asks for a verdict; it adds no fact to judge by
-        if self.services.assessor.describes_self(text) < 0.5:
+        if self.services.describes_self(text) < 0.5:
             return False
         profile, readings, _ = self.services.assessor.read(text)
         if not readings and _facts(profile) == 0:
@@ -331,7 +331,7 @@ class Brain:
         """
         basis = state.self_description(text if new_facts else "") or text
         fit = self.services.assess(basis, known=state.profile)
-        evidence = len(fit.readings) + _facts(fit.profile) + (self.services.assessor.describes_self(basis) >= 0.8)
+        evidence = len(fit.readings) + _facts(fit.profile) + (self.services.describes_self(basis) >= 0.8)
         if evidence < 2:
             return None  # one remark ("if I hate math?") is too little to judge a person by
         state.profile, state.verdict, state.topic = fit.profile, fit.label, text

@@ -108,6 +108,14 @@ class CareerServices:
                                          if card else None, page_url=self.page_url))
         return merge_drafts([d for d in drafts if d.text]), relevance
 
+    def describes_self(self, text: str) -> float:
+        """Probability that `text` describes its writer rather than asking about the field.
+
+        Uses the retriever's query embedding, so the vector comes from the shared micro-batcher and
+        is cached for the search that follows.
+        """
+        return self.assessor.model.describes_self(self.retriever.embed(text)[0])
+
     def covers(self, text: str, similarity: float | None = None, *, margin: float = 0.0) -> bool:
         """Whether the knowledge base has evidence for `text`: a passage close in meaning or rare words in common.
 

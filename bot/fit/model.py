@@ -161,10 +161,6 @@ class FitAssessor:
         self._embed = embed
         self.model = model or FitModel.load()
 
-    def describes_self(self, text: str) -> float:
-        """Probability that `text` tells about the writer (background, likes, goals) rather than the field."""
-        return self.model.describes_self(np.asarray(self._embed([text])[0], dtype="float32"))
-
     def read(self, text: str) -> tuple[Profile, list[ClauseReading], np.ndarray]:
         """The profile and clause readings of `text`, and the verdict features."""
         return read_text(text, self._embed, self.model.reader)

@@ -5,7 +5,7 @@ Which sets are which (see README, "Evaluation"):
   conversations_dev. personas_dev2 and golden_dev2 were once called held-out; an earlier method
   was tuned on them, so they count as development sets now.
 - held-out sets, written by a helper who saw neither the code nor any other set:
-  personas_heldout.jsonl and answers_heldout2.jsonl. Their first scores are the ones the README
+  personas_heldout.jsonl, answers_heldout2.jsonl and answers_heldout3.jsonl. Their first scores are the ones the README
   reports; these tests keep them from regressing, and nothing is tuned on their failures.
   answers_dev2 was the first held-out answer set; its failures were read after its first run, so
   it is a development set now.
@@ -39,7 +39,8 @@ GOLDEN = ["golden_dev.jsonl", "golden_dev2.jsonl"]
 PERSONAS = ["personas_dev.jsonl", "personas_dev2.jsonl", "personas_heldout.jsonl"]
 # Facts stated: the target is 0.9; measured (README) below it. These floors sit just under what
 # the method achieves today, so a regression fails while the gap to the target stays visible.
-ANSWER_GATES = {"answers_dev.jsonl": 0.8, "answers_dev2.jsonl": 0.78, "answers_heldout2.jsonl": 0.62}
+ANSWER_GATES = {"answers_dev.jsonl": 0.8, "answers_dev2.jsonl": 0.78, "answers_heldout2.jsonl": 0.62,
+                "answers_heldout3.jsonl": 0.66}
 CONTEXT_GATE = 0.75
 _users = itertools.count()
 
