@@ -24,7 +24,7 @@ from bot.conversation import ConversationState, is_follow_up
 from bot.fit import LABEL_NAMES
 from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
-from bot.profile import Profile, read_profile
+from bot.profile import PATTERN_FACTS, Profile, read_profile
 from bot.sanitize import MAX_CHARS, clean
 from bot.store.base import AnswerRecord, Store, Turn
 
@@ -248,12 +248,12 @@ class Brain:
         if intent is Intent.PLAN and not known_topic and not self.services.covers(text, margin=0.12):
             return self._out_of_scope()  # "how do I become a pilot?" asks for a plan we can't make
         described = self._describes(text, state)
-        if intent is Intent.PLAN or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
-            return self._plan(inbound, text, state, timeline=state.last_intent == "plan" and
-                              _ASKS_DURATION.search(text) is not None)
-        if state.in_scope and _ASKS_DURATION.search(text) and (state.last_intent == "plan" or (
-                _TIME_FOLLOW_UP.search(text) and (state.profile.hours_per_week or read_profile(text).hours_per_week))):
-            return self._plan(inbound, text, state, timeline=True)  # "how many weeks is that at 5 h a week?"
+        # "How many weeks is that at 5 h a week?": the plan's timeline, after a plan or once a pace is known.
+        asks_time = state.in_scope and _ASKS_DURATION.search(text) is not None and (state.last_intent == "plan" or (
+            _TIME_FOLLOW_UP.search(text) is not None and
+            bool(state.profile.hours_per_week or read_profile(text).hours_per_week)))
+        if intent is Intent.PLAN or asks_time or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
+            return self._plan(inbound, text, state, timeline=asks_time)
         if _BUILD.search(text) and (known_topic or described):
             return self._projects(inbound, text, state)
         # A self-description with no question ("backend dev, 5 yrs, math scares me") wants a verdict too.
@@ -279,10 +279,10 @@ class Brain:
             return False  # "so which path fits me?" asks for a verdict; it adds no fact to judge by
         if self.services.describes_self(text) < 0.5:
             return False
-        profile, readings, _ = self.services.assessor.read(text)
-        if not readings and _facts(profile) == 0:
+        reading = self.services.assessor.read(text)
+        if not reading.readings and not reading.hints and _facts(reading.profile) == 0:
             return False  # sounds personal ("give me ideas pls") but states nothing about the person
-        state.profile = state.profile.merge(profile)
+        state.profile = state.profile.merge(reading.profile)
         state.remember_about(text)
         return True
 
@@ -331,8 +331,7 @@ class Brain:
         """
         basis = state.self_description(text if new_facts else "") or text
         fit = self.services.assess(basis, known=state.profile)
-        evidence = len(fit.readings) + _facts(fit.profile) + (self.services.describes_self(basis) >= 0.8)
-        if evidence < 2:
+        if fit.evidence + (self.services.describes_self(basis) >= 0.8) < 2:
             return None  # one remark ("if I hate math?") is too little to judge a person by
         state.profile, state.verdict, state.topic = fit.profile, fit.label, text
         passages = self.services.search(_ASSESS_QUERY[fit.label], 1)
@@ -353,7 +352,7 @@ class Brain:
             state.verdict if state.verdict in ("ai_engineer", "ml_engineer") else None) or state.plan_track
         profile = state.profile
         if self_mentions(text) or _TIME_FOLLOW_UP.search(text):
-            profile = profile.merge(self.services.assessor.read(text)[0])
+            profile = profile.merge(self.services.assessor.read(text).profile)
         plan = self.services.plan(state.self_description(text), track,
                                   profile=profile if not profile.is_empty else None)
         state.profile, state.plan_track, state.topic = profile, plan.track, text
@@ -457,7 +456,7 @@ class Brain:
 
 def _facts(profile: Profile) -> int:
     """Facts read by pattern (job, years, hours, time frame); clause readings are counted apart."""
-    return len(set(profile.quotes) & {"role", "coding_years", "hours_per_week", "weeks"})
+    return len(set(profile.quotes) & PATTERN_FACTS)
 
 
 def _with(reply: Reply, **changes: Any) -> Reply:

@@ -27,7 +27,7 @@ from bot.messages import Source
 from knowledge.cards import CardMatch
 from knowledge.retriever import Passage
 
-__all__ = ["Draft", "answer_kind", "cite_sources", "compose_answer", "format_sources", "source_of"]
+__all__ = ["Draft", "answer_kind", "cite_sources", "compose_answer", "source_of"]
 
 UnitsFn = Callable[[str], list[tuple[str, np.ndarray]]]
 
@@ -207,11 +207,3 @@ def _similar(sentence: str, others: Sequence[str], limit: float = 0.6) -> bool:
         if words and len(words & theirs) / len(words) > limit:
             return True
     return False
-
-
-def format_sources(sources: Sequence[Source]) -> str:
-    lines = ["**Sources**"]
-    for i, s in enumerate(sources, 1):
-        work = f"{s.title}" + (f" ({s.author})" if s.author else "")
-        lines.append(f"{i}. [{work}]({s.url})" if s.url else f"{i}. {work}")
-    return "\n".join(lines)

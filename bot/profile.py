@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.fit.signals import ClauseReading
 
-__all__ = ["Profile", "read_profile", "states_time"]
+__all__ = ["CONSTRAINTS", "MOTIVES", "PATTERN_FACTS", "Profile", "read_profile", "states_time"]
 
+PATTERN_FACTS = frozenset({"role", "coding_years", "hours_per_week", "weeks"})  # read by pattern, not by meaning
 MOTIVES = ("curiosity", "money", "shortcut")
 CONSTRAINTS = ("stability", "hours", "family", "not_job_seeking")
 

@@ -25,17 +25,16 @@ from typing import Any
 import numpy as np
 
 from bot.fit.signals import DIMENSIONS, INTERESTS, ClauseReading, SignalReader, signal_classes, split_clauses
-from bot.profile import Profile, read_profile, states_time
+from bot.profile import CONSTRAINTS, MOTIVES, PATTERN_FACTS, Profile, read_profile, states_time
 
-__all__ = ["DEFAULT_MODEL", "LABELS", "LABEL_NAMES", "FitAssessment", "FitAssessor", "FitModel", "profile_features"]
+__all__ = ["DEFAULT_MODEL", "LABELS", "LABEL_NAMES", "FitAssessment", "FitAssessor", "FitModel", "TextReading",
+           "profile_features", "read_text"]
 
 LABELS = ("ai_engineer", "ml_engineer", "neither")
 LABEL_NAMES = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer", "neither": "neither for now"}
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "knowledge" / "fit" / "model.json"
 EmbedFn = Callable[[list[str]], list[list[float]]]
 
-_MOTIVES = ("curiosity", "money", "shortcut")
-_CONSTRAINTS = ("stability", "hours", "family", "not_job_seeking")
 _READING_KEYS = [c for c in signal_classes() if c != "none"]
 
 
@@ -50,8 +49,8 @@ def profile_features(profile: Profile, readings: Sequence[ClauseReading]) -> np.
         float(profile.math or 0),
         1.0 if profile.interest == "build" else 0.0,
         1.0 if profile.interest == "train" else 0.0,
-        *(1.0 if m in profile.motives else 0.0 for m in _MOTIVES),
-        *(1.0 if c in profile.constraints else 0.0 for c in _CONSTRAINTS),
+        *(1.0 if m in profile.motives else 0.0 for m in MOTIVES),
+        *(1.0 if c in profile.constraints else 0.0 for c in CONSTRAINTS),
     ]
     return np.asarray([strongest[k] for k in _READING_KEYS] + facts, dtype="float32")
 
@@ -108,7 +107,20 @@ def verdict_features(text_vector: np.ndarray, clause_vectors: np.ndarray, profil
     return np.concatenate([text_vector, mean_clause, profile_features(profile, readings)]).astype("float32")
 
 
-def read_text(text: str, embed: EmbedFn, reader: SignalReader) -> tuple[Profile, list[ClauseReading], np.ndarray]:
+HINT_CONFIDENCE = 0.3  # an uncommitted reading this sure is a hint: not quoted, but evidence that the text is personal
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """What one text says of its writer: profile, committed readings, hints, and the verdict features."""
+
+    profile: Profile
+    readings: list[ClauseReading]
+    hints: int
+    features: np.ndarray
+
+
+def read_text(text: str, embed: EmbedFn, reader: SignalReader) -> TextReading:
     """The profile, the committed clause readings and the verdict features of one text.
 
     Serving and training both call this, so the model always sees features made the same way.
@@ -119,7 +131,8 @@ def read_text(text: str, embed: EmbedFn, reader: SignalReader) -> tuple[Profile,
     soft = reader.read(clauses, clause_vectors, min_confidence=0.0)
     readings = [r for r in soft if r.confidence >= reader.min_confidence]
     profile = read_profile(text, readings)
-    return profile, readings, verdict_features(text_vector, clause_vectors, profile, soft)
+    hints = sum(1 for r in soft if HINT_CONFIDENCE <= r.confidence < reader.min_confidence)
+    return TextReading(profile, readings, hints, verdict_features(text_vector, clause_vectors, profile, soft))
 
 
 @dataclass
@@ -131,6 +144,13 @@ class FitAssessment:
     profile: Profile
     readings: list[ClauseReading] = field(default_factory=list)
     explanation: str = ""
+    hints: int = 0  # clauses that probably say something about the person, too unsure to quote
+
+    @property
+    def evidence(self) -> float:
+        """How much the verdict rests on: readings and pattern facts count 1, unsure hints half."""
+        facts = len(set(self.profile.quotes) & PATTERN_FACTS)
+        return len(self.readings) + facts + self.hints / 2
 
     @property
     def signals(self) -> dict[str, float]:
@@ -161,19 +181,19 @@ class FitAssessor:
         self._embed = embed
         self.model = model or FitModel.load()
 
-    def read(self, text: str) -> tuple[Profile, list[ClauseReading], np.ndarray]:
+    def read(self, text: str) -> TextReading:
         """The profile and clause readings of `text`, and the verdict features."""
         return read_text(text, self._embed, self.model.reader)
 
     def assess(self, text: str, *, known: Profile | None = None) -> FitAssessment:
         """The verdict for `text`; `known` is what the conversation already knew about the person."""
-        profile, readings, features = self.read(text)
-        if known is not None and not known.is_empty:
-            profile = known.merge(profile)
-        probs = self.model.probabilities(features)
+        reading = self.read(text)
+        profile = known.merge(reading.profile) if known is not None and not known.is_empty else reading.profile
+        probs = self.model.probabilities(reading.features)
         scores = {label: round(float(p) * 100, 1) for label, p in zip(self.model.labels, probs, strict=True)}
         label = max(scores, key=lambda k: scores[k])
-        assessment = FitAssessment(label=label, scores=scores, profile=profile, readings=readings)
+        assessment = FitAssessment(label=label, scores=scores, profile=profile, readings=reading.readings,
+                                   hints=reading.hints)
         assessment.explanation = explain(assessment)
         return assessment
 

@@ -156,7 +156,7 @@ def _ece(probs: np.ndarray, y_idx: np.ndarray, bins: int = 10) -> float:
 
 
 def corpus_features(rows: list[dict[str, Any]], reader: SignalReader, embed: Any) -> np.ndarray:
-    return np.vstack([read_text(row["text"], embed, reader)[2] for row in rows])
+    return np.vstack([read_text(row["text"], embed, reader).features for row in rows])
 
 
 def train_verdict(x: np.ndarray, y: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -268,3 +268,24 @@ def test_forget_deletes_the_conversation_state(brain: Brain) -> None:
     assert brain.store.load_conversation(key)["verdict"] == "ai_engineer"
     brain.respond(Inbound(platform="test", user="U1", channel="C1", kind=Kind.COMMAND, command="forget"))
     assert brain.store.load_conversation(key) is None
+
+
+def test_the_llm_path_gets_the_persons_earlier_self_description(settings, knowledge, store) -> None:
+    """The agent is a dependency: a recording one shows what the brain hands it on each turn."""
+    seen: list[str] = []
+
+    async def agent(inbound: Inbound, text: str, history) -> Reply | None:
+        seen.append(text)
+        return None  # no answer: the brain falls back to the offline composer, as on a model failure
+
+    brain = Brain(knowledge.services, store, agent=agent)
+    try:
+        ask(brain, "data analyst, 3 years of SQL and pandas, I love statistics and want to train models")
+        ask(brain, "so which one fits me?")
+    finally:
+        brain.close()
+    assert "[What this person said about themselves earlier:" not in seen[0]
+    assert seen[1].startswith("so which one fits me?")
+    assert "I love statistics and want to train models" in seen[1]
+    state = store.load_conversation(Inbound(platform="test", user="U1", channel="C1", kind=Kind.DM).conversation_key)
+    assert "data analyst" in state["about"][0]
