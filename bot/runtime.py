@@ -45,7 +45,8 @@ class Knowledge:
             retriever=HybridRetriever(index),
             assessor=FitAssessor(embeddings.embed_many_queries),
             planner=LearningPlanner(settings.knowledge_dir / "skills.yaml"),
-            cards=AnswerCards.load(settings.knowledge_dir / "cards.yaml", embeddings.embed_many_queries),
+            cards=AnswerCards.load(settings.knowledge_dir / "cards.yaml", embeddings.embed_many_queries,
+                                   cache_dir=settings.index_dir),
             page_url=settings.public_url,
         )
         return cls(index=index, services=services, knowledge_dir=settings.knowledge_dir)

@@ -9,6 +9,8 @@ close in meaning to one of the card's phrasings; everything else is answered fro
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -45,21 +47,28 @@ class CardMatch:
 class AnswerCards:
     """The cards and the vectors of their phrasings; `match` finds the card a question asks for."""
 
-    def __init__(self, cards: list[AnswerCard], embed: Callable[[list[str]], list[list[float]]]) -> None:
+    def __init__(self, cards: list[AnswerCard], embed: Callable[[list[str]], list[list[float]]],
+                 cache: Path | None = None) -> None:
         self.cards = cards
         self._negated = [negated(a) for c in cards for a in c.asks]
         self._owner: list[int] = [i for i, c in enumerate(cards) for _ in c.asks]
         texts = [a for c in cards for a in c.asks]
-        self._vectors = np.asarray(embed(texts), dtype="float32") if texts else np.zeros((0, 384), "float32")
+        self._vectors = _cached_vectors(texts, embed, cache) if texts else np.zeros((0, 384), "float32")
 
     @classmethod
-    def load(cls, path: Path, embed: Callable[[list[str]], list[list[float]]]) -> AnswerCards:
+    def load(cls, path: Path, embed: Callable[[list[str]], list[list[float]]],
+             cache_dir: Path | None = None) -> AnswerCards:
+        """Cards from `path`; with `cache_dir`, their phrasings' vectors are kept there between starts."""
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
         cards = [AnswerCard(id=str(c["id"]), article=str(c["article"]), asks=tuple(str(a) for a in c["asks"]),
                             answer=" ".join(str(c["answer"]).split()) if "\n- " not in str(c["answer"])
                             else str(c["answer"]).strip(), kind=str(c.get("kind") or "explain"))
                  for c in raw or () if c.get("asks") and c.get("answer")]
-        return cls(cards, embed)
+        cache = None
+        if cache_dir is not None:
+            digest = hashlib.sha256("\n".join(a for c in cards for a in c.asks).encode()).hexdigest()[:16]
+            cache = cache_dir / f"cards-{digest}.npy"
+        return cls(cards, embed, cache)
 
     def match(self, vector: np.ndarray, threshold: float, *, sure: float = 1.0, sure_verdict: float = 1.0,
               articles: Collection[str] | None = None, question: str | None = None) -> CardMatch | None:
@@ -93,3 +102,28 @@ class AnswerCards:
             if similarity >= sure or articles is None or card.article in articles:
                 return CardMatch(card, similarity)
         return None
+
+
+def _cached_vectors(texts: list[str], embed: Callable[[list[str]], list[list[float]]], cache: Path | None) -> np.ndarray:
+    """Embedding hundreds of phrasings costs seconds at every start; a file named by their hash does not.
+
+    The file holds plain float32 numbers (loaded without pickle); a missing, unreadable or misshapen
+    one is recomputed and rewritten, and a read-only folder only costs the recomputation.
+    """
+    if cache is not None:
+        try:
+            vectors = np.load(cache, allow_pickle=False)
+            if vectors.shape[0] == len(texts):
+                return vectors.astype("float32")
+        except (OSError, ValueError):
+            pass
+    vectors = np.asarray(embed(texts), dtype="float32")
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(".tmp.npy")
+            np.save(partial, vectors, allow_pickle=False)
+            os.replace(partial, cache)
+        except OSError:
+            pass
+    return vectors
