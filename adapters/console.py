@@ -49,7 +49,7 @@ def render_reply(reply: Reply, *, buttons: bool = True) -> str:
     if _shows_sources(reply):
         lines.append("\nSources:")
         for i, source in enumerate(reply.sources, 1):
-            lines.append(f"  [{i}] {_cited(source)}" + (f" <{source.url}>" if source.url else ""))
+            lines.append(f"  [{i}] {source.label}" + (f" <{source.url}>" if source.url else ""))
     for attachment in reply.attachments:
         lines.append(f"\n(chart saved to {attachment.path})")
     flat = _flat(reply) if buttons else []
@@ -71,7 +71,7 @@ def rich_reply(reply: Reply, *, buttons: bool = True) -> RenderableType:
         sources.append("Sources:", style="bold")
         sources.append("\n")
         for i, source in enumerate(reply.sources, 1):
-            sources.append(f"  [{i}] {_cited(source)}")
+            sources.append(f"  [{i}] {source.label}")
             if source.url:
                 sources.append(" ")
                 sources.append(source.url, style="underline blue")
@@ -223,14 +223,8 @@ def _close_agent(brain: Brain, runner: asyncio.Runner) -> None:
 
 
 def _shows_sources(reply: Reply) -> bool:
-    # Plans and quiz steps carry their own resources/links in the body; a second list repeats them.
-    return bool(reply.sources) and reply.intent not in ("plan", "quiz")
-
-
-def _cited(source: Source) -> str:
-    """How a source is named in a list: its title, and its author when known (credit, and a hint of weight)."""
-    author = getattr(source, "author", "")
-    return f"{source.title} ({author})" if author else source.title
+    # Quiz steps carry their own links in the body; a plan's sources are the articles it is built from.
+    return bool(reply.sources) and reply.intent != "quiz"
 
 
 def _flat(reply: Reply) -> list[Button]:

@@ -73,6 +73,11 @@ class Source:
     snippet: str = ""
     author: str = ""
 
+    @property
+    def label(self) -> str:
+        """How a source is named in a list: the work's title, and its author when known."""
+        return f"{self.title} ({self.author})" if self.author else self.title
+
     def as_dict(self) -> dict[str, str]:
         return {"title": self.title, "url": self.url, "snippet": self.snippet, "author": self.author}
 

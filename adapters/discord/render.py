@@ -129,7 +129,7 @@ def _truncate(text: str, limit: int) -> str:
 
 
 def _source_line(index: int, source: Source) -> str:
-    title = _truncate(source.title.replace("[", "(").replace("]", ")") or source.url or "source", 200)
+    title = _truncate(source.label.replace("[", "(").replace("]", ")") or source.url or "source", 200)
     if source.url.startswith(("http://", "https://")):
         return f"{index}. [{title}]({source.url})"
     return f"{index}. {title}"

@@ -215,7 +215,7 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _sources_block(sources: Iterable[Source]) -> dict[str, Any] | None:
-    items = [f"{i}. {_link(s.url, s.title) if s.url else escape(s.title)}" for i, s in enumerate(sources, 1)]
+    items = [f"{i}. {_link(s.url, s.label) if s.url else escape(s.label)}" for i, s in enumerate(sources, 1)]
     if not items:
         return None
     text = "*Sources:* " + "  ·  ".join(items)

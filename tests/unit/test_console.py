@@ -88,9 +88,12 @@ def test_rich_shows_link_urls_lists_headings_sources_and_numbered_buttons() -> N
 def test_rich_without_buttons_and_for_plans() -> None:
     out = plain_text(rich_reply(REPLY, buttons=False))
     assert "Helpful" not in out and "Sources:" in out
-    plan = Reply(text="**Stage 1**", intent="plan", sources=REPLY.sources,
+    # A plan cites the articles it is built from; a quiz step carries its own links and lists none.
+    plan = Reply(text="**Stage 1**", intent="plan", sources=REPLY.sources)
+    assert "Sources:" in plain_text(rich_reply(plan))
+    quiz = Reply(text="**Result**", intent="quiz", sources=REPLY.sources,
                  attachments=(Attachment("radar.png", Path("/tmp/radar.png")),))
-    out = plain_text(rich_reply(plan))
+    out = plain_text(rich_reply(quiz))
     assert "Sources:" not in out and "chart saved to /tmp/radar.png" in out
 
 
