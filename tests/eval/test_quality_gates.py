@@ -5,7 +5,7 @@ Which sets are which (see README, "Evaluation"):
   conversations_dev. personas_dev2 and golden_dev2 were once called held-out; an earlier method
   was tuned on them, so they count as development sets now.
 - held-out sets, written by a helper who saw neither the code nor any other set:
-  personas_heldout.jsonl, answers_heldout2.jsonl and answers_heldout3.jsonl. Their first scores are the ones the README
+  personas_heldout.jsonl, answers_heldout2/3/4.jsonl. Their first scores are the ones the README
   reports; these tests keep them from regressing, and nothing is tuned on their failures.
   answers_dev2 was the first held-out answer set; its failures were read after its first run, so
   it is a development set now.
@@ -39,9 +39,10 @@ GOLDEN = ["golden_dev.jsonl", "golden_dev2.jsonl"]
 PERSONAS = ["personas_dev.jsonl", "personas_dev2.jsonl", "personas_heldout.jsonl"]
 # Facts stated: the target is 0.9; measured (README) below it. These floors sit just under what
 # the method achieves today, so a regression fails while the gap to the target stays visible.
-ANSWER_GATES = {"answers_dev.jsonl": 0.8, "answers_dev2.jsonl": 0.78, "answers_heldout2.jsonl": 0.62,
-                "answers_heldout3.jsonl": 0.66}
-CONTEXT_GATE = 0.75
+# (facts stated, in-scope questions refused at most): held-out sets at their first run's level.
+ANSWER_GATES = {"answers_dev.jsonl": (0.82, 0), "answers_dev2.jsonl": (0.8, 0), "answers_heldout2.jsonl": (0.64, 0),
+                "answers_heldout3.jsonl": (0.68, 0), "answers_heldout4.jsonl": (0.68, 1)}
+CONTEXT_GATE = 0.74
 _users = itertools.count()
 
 
@@ -137,11 +138,12 @@ def relaxed_brain(make_brain: Callable[[Store], Brain], store: Store) -> Brain:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "gate"), sorted(ANSWER_GATES.items()))
-def test_answers_state_the_asked_for_facts(relaxed_brain: Brain, name: str, gate: float) -> None:
+def test_answers_state_the_asked_for_facts(relaxed_brain: Brain, name: str, gate: tuple[float, int]) -> None:
     result = evaluate_answers(read_jsonl(DATA / name), lambda q: _sender(relaxed_brain)(q))
     summary = {k: result[k] for k in ("n", "facts_rate", "refused", "redirected", "n_out_of_scope", "median_words")}
-    assert result["facts_rate"] >= gate, summary
-    assert result["refused"] == 0, summary
+    facts, refusals = gate
+    assert result["facts_rate"] >= facts, summary
+    assert result["refused"] <= refusals, summary
     assert result["redirected"] >= 0.8 * result["n_out_of_scope"], summary  # held-out 3: 5 of 6 on its first run
     assert result["median_words"] <= 120, summary
 
