@@ -277,7 +277,10 @@ class Brain:
         """
         if about_me(text) and len(text.split()) <= 8:
             return False  # "so which path fits me?" asks for a verdict; it adds no fact to judge by
-        if self.services.describes_self(text) < 0.5:
+        sure = self.services.describes_self(text)
+        # A stated job or years of experience (read by pattern, no model) lowers the bar: terse
+        # self-descriptions ("android dev here, 6 yrs") read to the check like questions.
+        if sure < 0.5 and not (sure >= 0.25 and _facts(read_profile(text))):
             return False
         reading = self.services.assessor.read(text)
         if not reading.readings and not reading.hints and _facts(reading.profile) == 0:
