@@ -5,7 +5,7 @@ Which sets are which (see README, "Evaluation"):
   conversations_dev. personas_dev2 and golden_dev2 were once called held-out; an earlier method
   was tuned on them, so they count as development sets now.
 - held-out sets, written by a helper who saw neither the code nor any other set:
-  personas_heldout.jsonl, answers_heldout2/3/4.jsonl. Their first scores are the ones the README
+  personas_heldout.jsonl, answers_heldout2/3/4.jsonl, conversations_heldout.jsonl. Their first scores are the ones the README
   reports; these tests keep them from regressing, and nothing is tuned on their failures.
   answers_dev2 was the first held-out answer set; its failures were read after its first run, so
   it is a development set now.
@@ -42,7 +42,7 @@ PERSONAS = ["personas_dev.jsonl", "personas_dev2.jsonl", "personas_heldout.jsonl
 # (facts stated, in-scope questions refused at most): held-out sets at their first run's level.
 ANSWER_GATES = {"answers_dev.jsonl": (0.82, 0), "answers_dev2.jsonl": (0.8, 0), "answers_heldout2.jsonl": (0.64, 0),
                 "answers_heldout3.jsonl": (0.68, 0), "answers_heldout4.jsonl": (0.68, 1)}
-CONTEXT_GATE = 0.74
+CONTEXT_GATES = {"conversations_dev.jsonl": 0.75, "conversations_heldout.jsonl": 0.58}
 _users = itertools.count()
 
 
@@ -149,10 +149,11 @@ def test_answers_state_the_asked_for_facts(relaxed_brain: Brain, name: str, gate
 
 
 @pytest.mark.slow
-def test_conversations_keep_their_context(relaxed_brain: Brain) -> None:
-    result = evaluate_conversations(read_jsonl(DATA / "conversations_dev.jsonl"), lambda: _sender(relaxed_brain))
+@pytest.mark.parametrize(("name", "gate"), sorted(CONTEXT_GATES.items()))
+def test_conversations_keep_their_context(relaxed_brain: Brain, name: str, gate: float) -> None:
+    result = evaluate_conversations(read_jsonl(DATA / name), lambda: _sender(relaxed_brain))
     summary = {k: result[k] for k in ("n_scripts", "context_turns", "context_kept", "facts_rate")}
-    assert result["context_kept"] >= CONTEXT_GATE, (summary, [(m["id"], m["turn"]) for m in result["misses"]])
+    assert result["context_kept"] >= gate, summary
 
 
 
