@@ -605,7 +605,7 @@ class LearningPlanner:
 
     def plan(self, text: str, track: str | None = None, *, profile: Profile | None = None,
              weak_dimensions: tuple[str, ...] = ()) -> LearningPlan:
-        """A plan for this person. `track` is "ai_engineer" or "ml_engineer" (default: the one the
+        """A plan for this person. `track` is one of "ai_engineer", "ml_engineer" (default: the one the
         text names, else the profile's interest, else AI engineering); `profile` is what the
         profile reader understood; `weak_dimensions` are quiz dimensions to work on first."""
         profile = profile or Profile()

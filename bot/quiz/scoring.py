@@ -141,7 +141,7 @@ def _verdict(
         )
     return "ml_engineer", (
         f"ML-engineer fit {ml} is ahead of AI-engineer fit {ai}: math, training and validation weigh more "
-        "in your answers than shipping product on top of existing models.",
+        "in your answers than shipping products built with existing models.",
     )
 
 
