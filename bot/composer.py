@@ -42,6 +42,7 @@ _LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenge
                      r"ways|tools|stages|parts|components|who should(n't| not)|what (do|does) .{0,30} do)\b",
                      re.IGNORECASE)
 _YESNO_Q = re.compile(r"^\s*(is|are|do|does|can|could|should|will|would|am|did|has|have|must)\b", re.IGNORECASE)
+_PERSON_PRONOUN = re.compile(r"(?:she|he|her|his|they|their|them)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\$")
 MAX_SUPPORT = 2  # passage sentences that may follow a card: the detail a short card leaves out
 _SUPPORT_FLOOR = 0.45  # a sentence less close to the question than this is off the point, however it ranks
@@ -89,7 +90,7 @@ def cite_sources(passages: Sequence[Passage], page_url: str = "") -> list[Source
 def _readable(unit: str) -> str | None:
     """The unit as a stand-alone sentence, or None when it reads badly out of its article."""
     text = _MD_NOISE.sub("", unit).strip()
-    if not text or text.startswith("|") or "|" in text[:40] or _META.search(text) or "://" in text:
+    if not text or "|" in text or _META.search(text) or "://" in text:  # "|": a flattened table row
         return None
     if len(text.split()) < 6 or text.endswith((":", "?")):
         return None  # lead-ins and the questions of a self-check list answer nothing
@@ -163,6 +164,8 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
             score = meaning + (0.04 * (3 - rank)) - 0.005 * position
             if kind == "number" and _HAS_NUMBER.search(sentence):
                 score += 0.12
+            if _PERSON_PRONOUN.match(sentence):
+                score -= 0.1  # "Her main point: ..." names nobody once it leaves its paragraph
             candidates.append((score, rank, position, sentence))
     if not candidates:
         return Draft("", [])

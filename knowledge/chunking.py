@@ -15,10 +15,12 @@ from knowledge.documents import SourceDocument
 
 __all__ = ["CHUNKER_VERSION", "Chunk", "chunk_document"]
 
-CHUNKER_VERSION = "6"
+CHUNKER_VERSION = "7"
 MAX_WORDS = 120
 TINY_WORDS = 20
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+# A full stop after an abbreviation ("Reality vs. Hype", "e.g. GPT") ends no sentence.
+_NOT_ABBREVIATION = r"(?<!\bvs\.)(?<!\bVs\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bNo\.)"
+_SENTENCE_END = re.compile(r"(?<=[.!?])" + _NOT_ABBREVIATION + r"\s+(?=[A-Z0-9\"'(])")
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def chunk_document(doc: SourceDocument, max_words: int = MAX_WORDS) -> list[Chun
     return chunks
 
 
-_UNIT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+_UNIT_SPLIT = re.compile(r"(?<=[.!?])" + _NOT_ABBREVIATION + r"\s+(?=[A-Z0-9\"'(])|\n+")
 
 
 def split_units(body: str, min_words: int = 4) -> list[str]:
