@@ -62,6 +62,7 @@ _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|example
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.5
+_OWN = re.compile(r"\b(i|me|my|mine|i'm|i've|i'd)\b", re.I)
 _TELL_ME_MORE = ("_For a verdict on you, tell me a bit more: what you do now, how you feel about coding and math, "
                  "and what you'd like to build._")
 _ROLE_IN_TOPIC = re.compile(r"\b(ml|machine learning|ai) engineer", re.I)  # a follow-up whose best passage is at least this close has a subject of its own
@@ -303,7 +304,10 @@ class Brain:
                 draft, relevance = leaning, leaning_relevance
         # In a conversation already about these careers only a clearly unrelated message is refused.
         floor = 0.7 if state.in_scope else 1.0
-        in_scope = follow_up or is_in_domain(text) or self.services.covers(text, relevance / floor)
+        # Someone who has described themselves and now asks about their own case ("does my background
+        # help?") is still talking about their career move, whatever the passages score.
+        own_case = state.in_scope and not state.profile.is_empty and _OWN.search(text) is not None
+        in_scope = follow_up or own_case or is_in_domain(text) or self.services.covers(text, relevance / floor)
         if not draft.text or not in_scope:
             return self._out_of_scope()
         if not follow_up:

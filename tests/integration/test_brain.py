@@ -262,6 +262,14 @@ def test_follow_ups_use_the_conversation(brain: Brain) -> None:
     assert "For the AI engineer path" in build.text and build.sources[0].title.startswith("Example projects")
 
 
+def test_a_question_about_ones_own_case_is_not_refused_mid_conversation(brain: Brain) -> None:
+    """After describing themselves, a person asking whether their own past counts is still on topic."""
+    first = ask(brain, "pharmacist for eight years, I script a little python for stock reports, math is fine")
+    assert first.intent in ("assess", "question")
+    reply = ask(brain, "does my dental background help at all?")
+    assert reply.intent != "out_of_scope" and reply.sources
+
+
 def test_forget_deletes_the_conversation_state(brain: Brain) -> None:
     ask(brain, "backend dev here, 6 years of java, never liked math, I like shipping features")
     key = Inbound(platform="test", user="U1", channel="C1", kind=Kind.DM).conversation_key
