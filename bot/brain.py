@@ -27,6 +27,7 @@ from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.profile import PATTERN_FACTS, Profile, read_profile
 from bot.sanitize import MAX_CHARS, clean
 from bot.store.base import AnswerRecord, Store, Turn
+from knowledge.text import tokenize
 
 __all__ = ["Brain", "HELP_TEXT"]
 
@@ -61,7 +62,9 @@ _BUILD = re.compile(r"\b(what (should|could|can|do) i (build|make|ship)|what to 
 _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|examples?|list)\b", re.I)
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
-_OWN_TOPIC = 0.5
+_OWN_TOPIC = 0.3
+# "is that hard?" has nothing to search but what it points at; "do I need a PhD for this?" names its own subject.
+_FEW_WORDS = 3
 _OWN = re.compile(r"\b(i|me|my|mine|i'm|i've|i'd)\b", re.I)
 _TELL_ME_MORE = ("_For a verdict on you, tell me a bit more: what you do now, how you feel about coding and math, "
                  "and what you'd like to build._")
@@ -250,9 +253,12 @@ class Brain:
             return self._out_of_scope()  # "how do I become a pilot?" asks for a plan we can't make
         described = self._describes(text, state)
         # "How many weeks is that at 5 h a week?": the plan's timeline, after a plan or once a pace is known.
+        stated = read_profile(text)
         asks_time = state.in_scope and _ASKS_DURATION.search(text) is not None and (state.last_intent == "plan" or (
-            _TIME_FOLLOW_UP.search(text) is not None and
-            bool(state.profile.hours_per_week or read_profile(text).hours_per_week)))
+            _TIME_FOLLOW_UP.search(text) is not None and bool(state.profile.hours_per_week or stated.hours_per_week)))
+        # "15 h a week, and I want to switch in 6 months: doable?" asks whether the plan fits that frame.
+        asks_time = asks_time or (state.in_scope and bool(state.verdict or state.plan_track) and
+                                  bool(stated.hours_per_week) and bool(stated.weeks) and "?" in text)
         if intent is Intent.PLAN or asks_time or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
             return self._plan(inbound, text, state, timeline=asks_time)
         if _BUILD.search(text) and (known_topic or described):
@@ -296,7 +302,7 @@ class Brain:
         personal = self._personal_query(text, state)
         draft, relevance = self.services.answer(text, personal)
         if follow_up and state.topic and personal is None and not _NAMES_SUBJECT.search(text) and \
-                (_POINTS_BACK.search(text) or relevance < _OWN_TOPIC):
+                (relevance < _OWN_TOPIC or (_POINTS_BACK.search(text) and len(tokenize(text)) <= _FEW_WORDS)):
             # "Is that expensive?" is about what came before: search it together with that.
             # A follow-up that names its own subject ("and the hours?") keeps its own results.
             leaning, leaning_relevance = self.services.answer(text, f"{text} ({state.topic})")

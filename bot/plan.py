@@ -319,7 +319,8 @@ def _join(items: Sequence[str]) -> str:
 
 
 def _num(x: float) -> str:
-    return f"{x:g}" if x == int(x) or x >= 3 else f"{x:.1f}".rstrip("0").rstrip(".")
+    # "8 months" is 34.8 weeks to the arithmetic, but a person plans in whole weeks and hours
+    return f"{round(x)}" if x == int(x) or x >= 3 else f"{x:.1f}".rstrip("0").rstrip(".")
 
 
 # --------------------------------------------------------------------------------------------

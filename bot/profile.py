@@ -108,13 +108,17 @@ _YEARS_CODING = re.compile(
 _YEARS_BEFORE = re.compile(r"(?P<what>[^.;!?]{0,40}?)\b(?:for|since)\s+(?:about\s+|around\s+|almost\s+|over\s+|nearly\s+)?" + _NUM + r"\+?\s*(?:years?|yrs?)\b",
                            re.IGNORECASE)
 _HOURS = re.compile(
-    _NUM + r"\s*(?:-\s*\d+\s*)?(?:h|hrs?|hours?)\s*(?:a|an|per|/|each|every)\s*(?P<unit>day|night|evening|week|wk|weekend)",
+    _NUM + r"\s*(?:-\s*\d+\s*)?(?:h|hrs?|hours?)\s*(?:(?:a|an|per|/|each|every)\s*(?P<unit>day|night|evening|week|wk|weekend)|"
+    r"(?P<adverb>weekly|daily|nightly)\b)",
     re.IGNORECASE)
 _TIMEFRAME = re.compile(
     r"(?:\b(?:in|within|by|under|next|over|for the next|in the next|about|around|have|got|give it|spend|"
     r"deadline(?: is)?|timeline(?: is)?|time ?frame(?: is)?|only)\s+|\()"
     r"(?:the\s+next\s+|about\s+|around\s+|maybe\s+)?" + _NUM
-    + r"\s*(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?)\b", re.IGNORECASE)
+    + r"\s*(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
+    # "9 months from now", "is a year enough?": a span counted forward, whatever precedes it
+    r"|\b" + _NUM.replace("(", "(?P<ahead>", 1) + r"\s*(?P<unit2>days?|weeks?|wks?|months?|mos?|years?|yrs?)"
+    r"\s+(?:from now|enough|tops|at most|max)\b", re.IGNORECASE)
 _CODING_CONTEXT = re.compile(r"\b(cod\w*|program\w*|develop\w*|dev|devs|engineer\w*|software|python|java\w*|"
                              r"typescript|backend|frontend|full-?stack|web|swe|sre|devops|experience|"
                              r"in (?:the )?(?:industry|tech))\b", re.IGNORECASE)
@@ -166,7 +170,7 @@ def _hours_per_week(text: str) -> tuple[float, str] | None:
     if not m:
         return None
     hours = _number(m.group(1))
-    unit = m.group("unit").lower()
+    unit = (m.group("unit") or {"weekly": "week", "daily": "day", "nightly": "night"}[m.group("adverb").lower()]).lower()
     # "2 h a day" is every day; evenings and nights are taken as working days.
     per_week = hours * 7 if unit == "day" else hours * 5 if unit in ("night", "evening") else \
         hours * 2 if unit == "weekend" else hours
@@ -175,9 +179,9 @@ def _hours_per_week(text: str) -> tuple[float, str] | None:
 
 def _time_frame_weeks(text: str) -> tuple[float, str] | None:
     for m in _TIMEFRAME.finditer(text):
-        unit = m.group("unit").lower().rstrip("s")
+        unit = (m.group("unit") or m.group("unit2")).lower().rstrip("s")
         unit = {"wk": "week", "mo": "month", "yr": "year"}.get(unit, unit)
-        weeks = _number(m.group(1)) * _UNIT_WEEKS[unit]
+        weeks = _number(m.group(1) or m.group("ahead")) * _UNIT_WEEKS[unit]
         before = text[max(0, m.start() - 40):m.start()].lower()
         after = text[m.end():m.end() + 25].lower()
         if re.search(r"\b(ago|for|been|since|years? of)\s*$", before) or re.match(r"\s*(of|in|as|experience|exp)\b", after):

@@ -270,6 +270,14 @@ def test_a_question_about_ones_own_case_is_not_refused_mid_conversation(brain: B
     assert reply.intent != "out_of_scope" and reply.sources
 
 
+def test_study_time_and_a_deadline_after_a_verdict_get_the_timeline(brain: Brain) -> None:
+    """ "6 hrs weekly, ready 8 months from now?" is answered with the person's plan against that frame."""
+    first = ask(brain, "php dev for six years on shop backends, never enjoyed maths, I like shipping for customers")
+    assert first.intent == "assess" and first.data["label"] == "ai_engineer"
+    reply = ask(brain, "with 6 hrs weekly, could i be ready 8 months from now?")
+    assert reply.intent == "plan" and "6 h/week" in reply.text and "35 weeks" in reply.text
+
+
 def test_forget_deletes_the_conversation_state(brain: Brain) -> None:
     ask(brain, "backend dev here, 6 years of java, never liked math, I like shipping features")
     key = Inbound(platform="test", user="U1", channel="C1", kind=Kind.DM).conversation_key

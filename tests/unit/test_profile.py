@@ -1,0 +1,23 @@
+"""The profile reader's facts read by pattern: study time and time frames in the ways people write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.profile import read_profile
+
+
+@pytest.mark.parametrize(("text", "hours", "weeks"), [
+    ("I can put in 10 hrs weekly and hope to move within a year", 10.0, 52.0),
+    ("2 hours daily, and the switch should happen 6 months from now", 14.0, 26.1),
+    ("is 3 months enough if I study 12h per week?", 12.0, 13.0),
+    ("about 5 hours a week for the next 10 weeks", 5.0, 10.0),
+])
+def test_study_time_and_time_frame(text: str, hours: float, weeks: float) -> None:
+    profile = read_profile(text)
+    assert profile.hours_per_week == hours and profile.weeks == pytest.approx(weeks, abs=0.1)
+
+
+@pytest.mark.parametrize("text", ["I spent 5 years away from tech", "4 yrs of python behind me", "3 years ago I quit"])
+def test_the_past_is_no_time_frame(text: str) -> None:
+    assert read_profile(text).weeks is None
