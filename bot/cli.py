@@ -94,9 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"careerbot: configuration error: {exc}", file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
+    from knowledge.onnx_model import ModelUnavailable
+
     try:
         return _dispatch(args, settings)
-    except (ConfigError, UsageError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, UsageError, FileNotFoundError, ValueError, ModelUnavailable) as exc:
         print(f"careerbot: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -301,7 +303,7 @@ def _quiz(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _index(args: argparse.Namespace, settings: Any) -> int:
-    from knowledge.embeddings import MiniLMEmbeddings
+    from knowledge.embeddings import MiniLMEmbeddings, default_model_cache
     from knowledge.index import IndexError_, build_index, index_status
 
     sources = args.source if getattr(args, "source", None) else [settings.knowledge_dir / "articles"]
@@ -313,7 +315,7 @@ def _index(args: argparse.Namespace, settings: Any) -> int:
         return 0
     out = args.out or settings.index_dir
     try:
-        manifest = build_index([Path(s) for s in sources], Path(out), MiniLMEmbeddings())
+        manifest = build_index([Path(s) for s in sources], Path(out), MiniLMEmbeddings(default_model_cache(settings.index_dir)))
     except IndexError_ as exc:
         raise UsageError(str(exc)) from None
     print(f"indexed {manifest['chunks']} chunks from {len(manifest['files'])} files into {out} "
@@ -327,12 +329,12 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
     if args.eval_command in ("answers", "conversations"):
         return _eval_brain(args, settings)
     if args.eval_command == "retrieval":
-        from knowledge.embeddings import MiniLMEmbeddings
+        from knowledge.embeddings import MiniLMEmbeddings, default_model_cache
         from knowledge.index import IndexError_, ensure_index, load_index
         from knowledge.retriever import HybridRetriever
 
         rows = read_jsonl(args.golden)
-        embeddings = MiniLMEmbeddings()
+        embeddings = MiniLMEmbeddings(default_model_cache(settings.index_dir))
         try:
             index = (load_index(args.index, embeddings) if args.index
                      else ensure_index(settings.index_dir, [settings.knowledge_dir / "articles"], embeddings))
@@ -347,10 +349,10 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
                 print(f"  miss: {q}")
         return 0
     from bot.fit import FitAssessor
-    from knowledge.embeddings import MiniLMEmbeddings
+    from knowledge.embeddings import MiniLMEmbeddings, default_model_cache
 
     rows = read_jsonl(args.personas)
-    assessor = FitAssessor(MiniLMEmbeddings().embed_many_queries)
+    assessor = FitAssessor(MiniLMEmbeddings(default_model_cache(settings.index_dir)).embed_many_queries)
     result = evaluate_fit(rows, lambda text: assessor.assess(text).label)
     if args.json:
         print(json.dumps({k: result[k] for k in ("n", "accuracy", "macro_f1", "per_label")}))

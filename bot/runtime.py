@@ -18,7 +18,7 @@ from bot.fit import FitAssessor
 from bot.plan import LearningPlanner
 from bot.store import Store, open_store
 from knowledge.cards import AnswerCards
-from knowledge.embeddings import MiniLMEmbeddings
+from knowledge.embeddings import MiniLMEmbeddings, default_model_cache
 from knowledge.index import KnowledgeIndex, ensure_index
 from knowledge.retriever import HybridRetriever
 
@@ -38,7 +38,7 @@ class Knowledge:
     @classmethod
     def load(cls, settings: Settings, *, sources: list[Path] | None = None,
              embeddings: MiniLMEmbeddings | None = None) -> Knowledge:
-        embeddings = embeddings or MiniLMEmbeddings()
+        embeddings = embeddings or MiniLMEmbeddings(default_model_cache(settings.index_dir))
         articles = [settings.knowledge_dir / "articles"] if sources is None else sources
         index = ensure_index(settings.index_dir, articles, embeddings)
         services = CareerServices(

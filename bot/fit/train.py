@@ -242,10 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=_HERE / "model.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    from knowledge.embeddings import MiniLMEmbeddings
+    from bot.config import Settings
+    from knowledge.embeddings import MiniLMEmbeddings, default_model_cache
 
     started = time.perf_counter()
-    embed = MiniLMEmbeddings().embed_many_queries
+    embed = MiniLMEmbeddings(default_model_cache(Settings.from_env().index_dir)).embed_many_queries
     reader_weights, reader_metrics = train_reader(read_jsonl(args.clauses), read_jsonl(args.clause_test), embed)
     reader = SignalReader.from_dict(reader_weights)
     corpora = args.corpus or [p for p in (_HERE / "corpus.jsonl", _HERE / "corpus_short.jsonl") if p.exists()]

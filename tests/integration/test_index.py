@@ -37,7 +37,8 @@ def test_build_writes_a_manifest_that_describes_the_index(corpus: Path, tmp_path
     assert manifest["format_version"] == FORMAT_VERSION and manifest["dimension"] == 384
     assert manifest["model"].endswith("all-MiniLM-L6-v2")
     assert set(manifest["files"]) == {"docs/roles.md", "docs/pay.txt", "docs/ops.html"}
-    assert set(manifest["artifacts"]) == {"index.faiss", "index.pkl"}
+    assert set(manifest["artifacts"]) == {"index.faiss", "docstore.json"}
+    assert manifest["faiss_index"] == "flat"
     assert index_status(out, [corpus], embeddings) == "fresh"
     index = load_index(out, embeddings)
     top = HybridRetriever(index).search("how much latency for fraud detection", 1)[0]
@@ -54,15 +55,60 @@ def test_changed_or_added_sources_make_the_index_stale(corpus: Path, tmp_path: P
     assert any("changed" in c.body for c in rebuilt.chunks)
 
 
-def test_tampered_pickle_is_refused_and_rebuilt(corpus: Path, tmp_path: Path, embeddings) -> None:
+def test_tampered_files_are_refused_and_rebuilt(corpus: Path, tmp_path: Path, embeddings) -> None:
     out = tmp_path / "idx"
     build_index([corpus], out, embeddings)
-    with (out / "index.pkl").open("ab") as fh:
-        fh.write(b"tampered")
+    docstore = json.loads((out / "docstore.json").read_text())
+    docstore[0]["text"] = "injected"
+    (out / "docstore.json").write_text(json.dumps(docstore))
     with pytest.raises(IndexError_, match="does not match its manifest"):
         load_index(out, embeddings)
-    assert index_status(out, [corpus], embeddings).startswith("index.pkl")
-    assert ensure_index(out, [corpus], embeddings).chunks  # rebuilt from sources, not unpickled
+    assert index_status(out, [corpus], embeddings).startswith("docstore.json")
+    rebuilt = ensure_index(out, [corpus], embeddings)
+    assert rebuilt.chunks and all(d["text"] != "injected" for d in rebuilt.docs)
+
+
+class _Boom:
+    """Unpickling this writes a marker file: proof that a loader executed data from the folder."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path(self.marker).write_text, ("executed",))
+
+
+def test_an_old_pickle_index_is_rebuilt_never_loaded(corpus: Path, tmp_path: Path, embeddings) -> None:
+    """A format-2 folder (LangChain's pickled docstore) whose manifest hashes all match is still not opened."""
+    import hashlib
+    import pickle
+
+    out = tmp_path / "idx"
+    build_index([corpus], out, embeddings)
+    marker = tmp_path / "executed.txt"
+    (out / "index.pkl").write_bytes(pickle.dumps(_Boom(str(marker))))
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["format_version"] = 2
+    manifest["artifacts"] = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
+                             for name in ("index.faiss", "index.pkl")}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert index_status(out, [corpus], embeddings) == "format changed"
+    with pytest.raises(IndexError_, match="another version"):
+        load_index(out, embeddings)
+    index = ensure_index(out, [corpus], embeddings)
+    assert index.chunks and not marker.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["docstore.json", "index.faiss", "manifest.json"]
+
+
+def test_large_corpora_get_an_hnsw_index_with_the_same_answers(corpus: Path, tmp_path: Path, embeddings) -> None:
+    """Above the size threshold the index is HNSW; it loads without pickle and finds what flat finds."""
+    flat = HybridRetriever(load_index(tmp_path / "flat", embeddings) if build_index([corpus], tmp_path / "flat", embeddings)
+                           else None)
+    manifest = build_index([corpus], tmp_path / "hnsw", embeddings, hnsw_above=1)
+    assert manifest["faiss_index"] == "hnsw32"
+    hnsw = HybridRetriever(load_index(tmp_path / "hnsw", embeddings))
+    for question in ("how much latency for fraud detection", "who builds the engine", "big tech pay"):
+        assert [p.chunk.chunk_id for p in hnsw.search(question, 3)] == [p.chunk.chunk_id for p in flat.search(question, 3)]
 
 
 def test_missing_index_or_empty_sources(tmp_path: Path, embeddings) -> None:
@@ -80,18 +126,8 @@ def test_rebuild_replaces_the_folder_atomically(corpus: Path, tmp_path: Path, em
     build_index([corpus], out, embeddings)
     shutil.copy(corpus / "roles.md", corpus / "roles2.md")
     build_index([corpus], out, embeddings)
-    assert sorted(p.name for p in out.iterdir()) == ["index.faiss", "index.pkl", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["docstore.json", "index.faiss", "manifest.json"]
     assert not list(tmp_path.glob(".index-*")) and not (tmp_path / "idx.old").exists()
-
-
-def test_fast_path_embeddings_equal_sentence_transformers(embeddings) -> None:
-    import numpy as np
-
-    texts = ["What latency do fraud systems need?", "ML engineers train models from scratch with heavy math."]
-    ours = np.array(embeddings.embed_documents(texts))
-    reference = embeddings._load().encode(texts, normalize_embeddings=True)
-    assert np.abs(ours - reference).max() < 1e-5
-    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
 def test_concurrent_queries_are_batched_and_answered_in_order(embeddings) -> None:

@@ -1,0 +1,60 @@
+"""BM25 (Okapi, as rank_bm25's `BM25Okapi` scores it) over a sparse document-term matrix.
+
+Why not rank_bm25 itself: it loops in Python over every document for every query word, so its cost
+grows with the corpus (13.7 ms a query at 50x the articles). Here each document's weight for each
+of its words is computed once at load, and a query is a sparse column slice times the query's word
+counts: cost grows with the number of documents that contain the query's words, in compiled code.
+The scores are the same numbers (idf floor `epsilon * average idf` for words in most documents,
+a query word counted as often as it occurs), so thresholds set on the old scorer still hold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["SparseBM25"]
+
+
+class SparseBM25:
+    """Scores of every document for a tokenised query; immutable after construction, thread-safe."""
+
+    def __init__(self, corpus: Sequence[Sequence[str]], *, k1: float = 1.5, b: float = 0.75,
+                 epsilon: float = 0.25) -> None:
+        from scipy.sparse import csc_matrix
+
+        self.size = len(corpus)
+        self._vocab: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        tfs: list[float] = []
+        doc_len = np.zeros(self.size, dtype=np.float64)
+        for d, doc in enumerate(corpus):
+            doc_len[d] = len(doc)
+            for word, tf in Counter(doc).items():
+                rows.append(d)
+                cols.append(self._vocab.setdefault(word, len(self._vocab)))
+                tfs.append(tf)
+        if not self.size:
+            self._weights = csc_matrix((0, 0))
+            return
+        avgdl = float(doc_len.sum()) / self.size
+        df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(self._vocab))
+        idf = np.array([math.log(self.size - n + 0.5) - math.log(n + 0.5) for n in df], dtype=np.float64)
+        average_idf = float(idf.sum()) / len(idf) if len(idf) else 0.0
+        idf[idf < 0] = epsilon * average_idf
+        r = np.asarray(rows, dtype=np.int64)
+        c = np.asarray(cols, dtype=np.int64)
+        tf = np.asarray(tfs, dtype=np.float64)
+        weight = idf[c] * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len[r] / avgdl)))
+        self._weights = csc_matrix((weight, (r, c)), shape=(self.size, len(self._vocab)))
+
+    def get_scores(self, query: Sequence[str]) -> np.ndarray:
+        counts = Counter(self._vocab[w] for w in query if w in self._vocab)
+        if not counts:
+            return np.zeros(self.size)
+        columns = list(counts)
+        return self._weights[:, columns] @ np.asarray([counts[c] for c in columns], dtype=np.float64)
