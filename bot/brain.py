@@ -102,6 +102,9 @@ class Brain:
         secrets: values that must never appear in a reply (tokens, keys).
         rate_limit: (messages, seconds) allowed per user.
         workers: threads that run the synchronous answer path.
+        max_waiting: answers allowed to wait for a free worker. Past that a message gets a short
+            "busy" reply at once: under overload the queue (and so every latency) stays bounded,
+            instead of growing until every answer is late.
     """
 
     def __init__(
@@ -114,6 +117,7 @@ class Brain:
         secrets: Sequence[str] = (),
         rate_limit: tuple[int, float] = (30, 60.0),
         workers: int = 32,
+        max_waiting: int = 256,
     ) -> None:
         self.services = services
         self.store = store
@@ -122,6 +126,9 @@ class Brain:
         self._secrets = tuple(s for s in secrets if s)
         self._rate_limit = rate_limit
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brain")
+        self._capacity = workers + max_waiting
+        self._admitted = 0
+        self.shed = 0  # messages answered "busy" because the queue was full (benchmarks report it)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -137,8 +144,16 @@ class Brain:
             # Retrieval and embedding are CPU work: keep the event loop free for other users. The
             # pool is wider than the core count on purpose: threads mostly wait for the embedding
             # batcher, and more waiting queries make bigger, cheaper batches.
-            loop = asyncio.get_running_loop()
-            reply = await loop.run_in_executor(self._executor, self.respond, inbound)
+            if self._admitted >= self._capacity and inbound.kind is not Kind.ACTION:
+                self.shed += 1
+                return Reply(text="I'm answering a lot of questions right now. Please ask again in a minute.",
+                             intent="busy", ephemeral=True)
+            self._admitted += 1
+            try:
+                loop = asyncio.get_running_loop()
+                reply = await loop.run_in_executor(self._executor, self.respond, inbound)
+            finally:
+                self._admitted -= 1
             if reply.intent == "forget":
                 await self._forget_agent_memory(inbound.user_key)
             return self._redact(reply)

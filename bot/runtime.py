@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.brain import Brain
 from bot.career import CareerServices
@@ -52,8 +53,8 @@ class Knowledge:
         return cls(index=index, services=services, knowledge_dir=settings.knowledge_dir)
 
 
-def build_brain(settings: Settings, knowledge: Knowledge, store: Store) -> Brain:
-    """A brain on `store`, with the quiz and (when configured) the LLM agent."""
+def build_brain(settings: Settings, knowledge: Knowledge, store: Store, **options: Any) -> Brain:
+    """A brain on `store`, with the quiz and (when configured) the LLM agent; `options` go to `Brain`."""
     from bot.quiz.engine import QuizEngine
 
     quiz = QuizEngine.from_settings(store, settings)
@@ -62,7 +63,7 @@ def build_brain(settings: Settings, knowledge: Knowledge, store: Store) -> Brain
         from bot.llm import build_agent  # optional: only with CAREERBOT_LLM set
 
         agent = build_agent(settings, knowledge.services, store, quiz)
-    return Brain(knowledge.services, store, quiz, agent=agent, secrets=settings.secrets)
+    return Brain(knowledge.services, store, quiz, agent=agent, secrets=settings.secrets, **options)
 
 
 @dataclass

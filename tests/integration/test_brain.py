@@ -305,3 +305,22 @@ def test_the_llm_path_gets_the_persons_earlier_self_description(settings, knowle
     assert "I love statistics and want to train models" in seen[1]
     state = store.load_conversation(Inbound(platform="test", user="U1", channel="C1", kind=Kind.DM).conversation_key)
     assert "data analyst" in state["about"][0]
+
+
+async def test_past_capacity_messages_get_a_busy_reply_at_once_not_a_longer_queue(
+        settings, knowledge, store) -> None:
+    """One worker and one waiting slot: of six simultaneous questions, the surplus is shed, not queued."""
+    from bot.runtime import build_brain
+
+    brain = build_brain(settings, knowledge, store, workers=1, max_waiting=1)
+    try:
+        questions = [f"What does an AI engineer do, question {i}?" for i in range(6)]
+        replies = await asyncio.gather(*(brain.handle(Inbound("test", f"U{i}", "C1", q, Kind.DM))
+                                         for i, q in enumerate(questions)))
+        busy = [r for r in replies if r.intent == "busy"]
+        assert len(busy) == 4 and brain.shed == 4 and all(r.ephemeral for r in busy)
+        assert sum(r.intent == "question" for r in replies) == 2
+        later = await brain.handle(Inbound("test", "U9", "C1", "What does an ML engineer do?", Kind.DM))
+        assert later.intent == "question"  # the slots were given back
+    finally:
+        brain.close()

@@ -1,7 +1,8 @@
 """The command-line contract: JSON shapes, exit codes, end of input.
 
-The first tests run `careerbot` as a real process; the later ones call `main()` in-process (see
-`InProcess`) to skip the model's start-up, keeping one real process for the stdin byte path.
+Most tests call `main()` in-process (see `InProcess`) with the session's loaded knowledge base; a
+few run `careerbot` as a real process: one smoke test of a whole start-up (`ask --json`), the
+terminal chat ending at end of input, and the stdin byte path.
 """
 
 from __future__ import annotations
@@ -48,54 +49,54 @@ def test_ask_json(env: dict[str, str]) -> None:
     assert data["sources"] and set(data["sources"][0]) == {"title", "url", "snippet"}
 
 
-def test_ask_plain_cites_sources_by_title(env: dict[str, str]) -> None:
-    out = careerbot(env, "ask", "Should I become an AI engineer if I hate math?")
+def test_ask_plain_cites_sources_by_title(cli: InProcess) -> None:
+    out = cli.proc("ask", "Should I become an AI engineer if I hate math?")
     assert out.returncode == 0, out.stderr
     assert "Sources:" in out.stdout and "[1]" in out.stdout
     assert "Traceback" not in out.stderr
 
 
-def test_assess_and_plan_json(env: dict[str, str]) -> None:
-    out = careerbot(env, "assess", "I love linear algebra and want to train models from scratch.", "--json")
+def test_assess_and_plan_json(cli: InProcess) -> None:
+    out = cli.proc("assess", "I love linear algebra and want to train models from scratch.", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["label"] == "ml_engineer"
     assert set(data["scores"]) == {"ai_engineer", "ml_engineer", "neither"} and data["explanation"]
-    out = careerbot(env, "plan", "I want to become an AI engineer", "--json")
+    out = cli.proc("plan", "I want to become an AI engineer", "--json")
     plan = json.loads(out.stdout)
     assert plan["plan"]["track"] == "ai_engineer" and plan["sources"]
 
 
-def test_quiz_answer_sheet_and_piped_quiz(env: dict[str, str]) -> None:
-    out = careerbot(env, "quiz", "--answers", "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1", "--json")
+def test_quiz_answer_sheet_and_piped_quiz(cli: InProcess) -> None:
+    out = cli.proc("quiz", "--answers", "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert set(data) == {"label", "scores", "explanation", "chart"}
     assert data["label"] in {"ai_engineer", "ml_engineer", "neither", "either"}
     assert Path(data["chart"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    piped = careerbot(env, "quiz", stdin="1\n" * 40)
+    piped = cli.proc("quiz", stdin="1\n" * 40)
     assert piped.returncode == 0, piped.stderr
-    bad = careerbot(env, "quiz", "--answers", "9,9,x", "--json")
+    bad = cli.proc("quiz", "--answers", "9,9,x", "--json")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
 
-def test_eval_json_shapes(env: dict[str, str]) -> None:
-    out = careerbot(env, "eval", "retrieval", "--golden", str(DATA / "golden_dev.jsonl"), "--json")
+def test_eval_json_shapes(cli: InProcess) -> None:
+    out = cli.proc("eval", "retrieval", "--golden", str(DATA / "golden_dev.jsonl"), "--json")
     assert set(json.loads(out.stdout)) == {"n", "k", "recall_at_k", "mrr"}
-    out = careerbot(env, "eval", "fit", "--personas", str(DATA / "personas_dev.jsonl"), "--json")
+    out = cli.proc("eval", "fit", "--personas", str(DATA / "personas_dev.jsonl"), "--json")
     data = json.loads(out.stdout)
     assert set(data) == {"n", "accuracy", "macro_f1", "per_label"}
     assert set(data["per_label"]["neither"]) == {"precision", "recall"}
 
 
-def test_index_build_with_sources_and_out(env: dict[str, str], tmp_path: Path) -> None:
+def test_index_build_with_sources_and_out(cli: InProcess, tmp_path: Path) -> None:
     src = tmp_path / "notes"
     src.mkdir()
     (src / "a.md").write_text("# Notes\n\nFAISS stores vectors for similarity search.\n")
-    out = careerbot(env, "index", "build", "--source", str(src), "--out", str(tmp_path / "idx"))
+    out = cli.proc("index", "build", "--source", str(src), "--out", str(tmp_path / "idx"))
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "idx" / "manifest.json").exists() and "indexed 1 chunks" in out.stdout
-    missing = careerbot(env, "index", "build", "--source", str(tmp_path / "nope"))
+    missing = cli.proc("index", "build", "--source", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "not a folder" in missing.stderr and "Traceback" not in missing.stderr
 
 
@@ -107,8 +108,9 @@ def test_run_without_tokens_is_the_terminal_chat_and_ends_at_eof(env: dict[str, 
     assert empty.returncode == 0
 
 
-def test_bad_configuration_is_one_line_not_a_traceback(env: dict[str, str]) -> None:
-    out = careerbot(env | {"DISCORD_SHARD_COUNT": "lots"}, "ask", "hi")
+def test_bad_configuration_is_one_line_not_a_traceback(cli: InProcess) -> None:
+    cli.monkeypatch.setenv("DISCORD_SHARD_COUNT", "lots")
+    out = cli.proc("ask", "hi")
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         "careerbot: configuration error: DISCORD_SHARD_COUNT must be a whole number, got 'lots'"]
@@ -116,8 +118,8 @@ def test_bad_configuration_is_one_line_not_a_traceback(env: dict[str, str]) -> N
 
 @pytest.mark.parametrize(("args", "variable"), [(["run", "slack"], "SLACK_BOT_TOKEN"),
                                                 (["run", "discord"], "DISCORD_TOKEN")])
-def test_run_a_platform_without_its_token_says_which(env: dict[str, str], args: list[str], variable: str) -> None:
-    out = careerbot(env, *args)
+def test_run_a_platform_without_its_token_says_which(cli: InProcess, args: list[str], variable: str) -> None:
+    out = cli.proc(*args)
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and variable in lines[0] and "Traceback" not in out.stderr
@@ -144,6 +146,11 @@ class InProcess:
         status = main(list(argv))
         out, err = self.capsys.readouterr()
         return status, out, err
+
+    def proc(self, *argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        """`run`, shaped like `subprocess.run`'s result, for tests written against a real process."""
+        status, out, err = self.run(*argv, stdin=stdin.encode())
+        return subprocess.CompletedProcess(list(argv), status, out, err)
 
 
 @pytest.fixture
@@ -270,3 +277,13 @@ def test_chat_json_as_a_real_process_reads_stdin_bytes(env: dict[str, str]) -> N
     assert [set(line) >= {"text", "intent", "sources"} for line in lines] == [True, False, True]
     assert lines[1]["line"] == 2 and "not valid UTF-8" in lines[1]["error"]
     assert b"Traceback" not in out.stderr
+
+
+def test_bench_reports_the_floor_the_ratio_and_what_it_shed(cli: InProcess) -> None:
+    """A tiny open-loop run: every message is either answered (and timed) or shed as busy, never lost."""
+    status, out, err = cli.run("bench", "--messages", "30", "--rate", "300", "--concurrency", "2", "--json")
+    assert status == 0, err
+    data = json.loads(out)
+    assert data["answered"] + data["shed"] == 30 and data["answered"] > 0
+    assert set(data["latency_ms"]) == {"p50", "p95", "p99", "max"} and data["floor_ms"]["p50"] > 0
+    assert data["ratio_to_floor_p50"] == round(data["latency_ms"]["p50"] / data["floor_ms"]["p50"], 2)
