@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/corpus_growth.py --factors 1 10 50 [--json] [--out DIR]
 
-Each factor runs in its own process (so peak memory is that build's alone). The corpus is the
+Each factor's build runs in its own process (so peak memory is that build's alone), and its queries in
+another, started fresh on the built index as a server would be (so the RSS is a serving process's). The corpus is the
 project's articles copied N times; each copy gets its own id and a title suffix, so every chunk and
 sentence text is distinct and really embedded. Per factor it reports: vectors, the FAISS index type
 chosen from the size, build seconds, peak RSS of the build, index size on disk, query p50/p99 of the
@@ -47,15 +48,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def run_factor(factor: int, work: Path, model_cache: Path) -> dict:
-    import faiss
-    import numpy as np
-
-    from bot.bench import bench_questions
+def build_factor(factor: int, work: Path, model_cache: Path) -> dict:
     from knowledge.embeddings import MiniLMEmbeddings
-    from knowledge.index import build_index, load_index
-    from knowledge.retriever import HybridRetriever
-    from knowledge.text import tokenize
+    from knowledge.index import build_index
 
     source, out = work / "articles", work / "index"
     _copy_corpus(factor, source)
@@ -64,10 +59,26 @@ def run_factor(factor: int, work: Path, model_cache: Path) -> dict:
     started = time.perf_counter()
     manifest = build_index([source], out, embeddings, progress=True)
     build_seconds = time.perf_counter() - started
-    build_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    disk = sum(p.stat().st_size for p in out.iterdir())
+    return {
+        "factor": factor, "articles": len(list(source.glob("*.md"))), "vectors": manifest["vectors"],
+        "index_type": manifest["faiss_index"], "build_seconds": round(build_seconds, 1),
+        "build_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "disk_mb": round(sum(p.stat().st_size for p in out.iterdir()) / 1e6, 1),
+    }
 
-    index = load_index(out, embeddings)
+
+def query_factor(work: Path, model_cache: Path) -> dict:
+    import faiss
+    import numpy as np
+
+    from bot.bench import bench_questions
+    from knowledge.embeddings import MiniLMEmbeddings
+    from knowledge.index import load_index
+    from knowledge.retriever import HybridRetriever
+    from knowledge.text import tokenize
+
+    embeddings = MiniLMEmbeddings(model_cache)
+    index = load_index(work / "index", embeddings)
     retriever = HybridRetriever(index)
     questions = bench_questions(200, seed=11)
     floor, keyword = [], []
@@ -80,6 +91,7 @@ def run_factor(factor: int, work: Path, model_cache: Path) -> dict:
         retriever._bm25.get_scores(tokens)
         keyword.append(time.perf_counter() - t)
 
+    serving_rss = _rss_mb()  # a server's: index loaded, model warm, 200 questions searched
     old_keyword: list[float] = []
     try:  # the pure-Python scorer this replaced, same tokens, for the side-by-side column
         from rank_bm25 import BM25Okapi
@@ -109,17 +121,13 @@ def run_factor(factor: int, work: Path, model_cache: Path) -> dict:
         _, approx = hnsw.search(row.reshape(1, -1), 5)
         dense["hnsw"].append(time.perf_counter() - t)
         hits += len(set(exact[0]) & set(approx[0]))
-    serving_rss = _rss_mb()
     return {
-        "factor": factor, "articles": len(list(source.glob("*.md"))), "vectors": manifest["vectors"],
-        "index_type": manifest["faiss_index"], "build_seconds": round(build_seconds, 1),
-        "build_peak_rss_mb": round(build_rss), "disk_mb": round(disk / 1e6, 1),
         "floor_ms": {"p50": round(statistics.median(floor) * 1000, 2), "p99": round(_percentile(floor, 99) * 1000, 2)},
         "keyword_ms_p50": round(statistics.median(keyword) * 1000, 3),
         "rank_bm25_ms_p50": round(statistics.median(old_keyword) * 1000, 3) if old_keyword else None,
         "dense_ms_p50": {k: round(statistics.median(v) * 1000, 3) for k, v in dense.items()},
         "hnsw_recall_at_5_vs_flat": round(hits / (5 * len(questions)), 4),
-        "rss_after_load_mb": round(serving_rss),
+        "rss_after_queries_mb": round(serving_rss),
     }
 
 
@@ -136,23 +144,31 @@ def main() -> int:
     parser.add_argument("--model-cache", type=Path, default=ROOT / "data" / "model",
                         help="folder of the ONNX export (made on first use; needs the build extra then)")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one factor in this process
+    parser.add_argument("--build", type=int, help=argparse.SUPPRESS)  # internal: build one factor into --work
+    parser.add_argument("--query", action="store_true", help=argparse.SUPPRESS)  # internal: query --work
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        work = Path(tempfile.mkdtemp(prefix=f"careerbot-growth-{args.one}x-"))
-        try:
-            print(json.dumps(run_factor(args.one, work, args.model_cache)))
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+    if args.build:
+        print(json.dumps(build_factor(args.build, args.work, args.model_cache)))
+        return 0
+    if args.query:
+        print(json.dumps(query_factor(args.work, args.model_cache)))
         return 0
     rows = []
     for factor in args.factors:
-        done = subprocess.run([sys.executable, __file__, "--one", str(factor), "--model-cache", str(args.model_cache)],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            print(done.stderr, file=sys.stderr)
-            return 1
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        work = Path(tempfile.mkdtemp(prefix=f"careerbot-growth-{factor}x-"))
+        row: dict = {}
+        try:
+            for step in (["--build", str(factor)], ["--query"]):
+                done = subprocess.run([sys.executable, __file__, *step, "--work", str(work),
+                                       "--model-cache", str(args.model_cache)], capture_output=True, text=True)
+                if done.returncode != 0:
+                    print(done.stderr, file=sys.stderr)
+                    return 1
+                row |= json.loads(done.stdout.strip().splitlines()[-1])
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        rows.append(row)
         if not args.json:
             print(_row(rows[-1]), flush=True)
     if args.json:
@@ -166,7 +182,7 @@ def _row(r: dict) -> str:
             f"floor p50/p99 {r['floor_ms']['p50']}/{r['floor_ms']['p99']} ms  "
             f"bm25 p50 sparse {r['keyword_ms_p50']} / rank_bm25 {r['rank_bm25_ms_p50']} ms  "
             f"dense p50 flat {r['dense_ms_p50']['flat']} / hnsw {r['dense_ms_p50']['hnsw']} ms  "
-            f"hnsw recall@5 {r['hnsw_recall_at_5_vs_flat']}  rss after load {r['rss_after_load_mb']} MB")
+            f"hnsw recall@5 {r['hnsw_recall_at_5_vs_flat']}  serving rss {r['rss_after_queries_mb']} MB")
 
 
 if __name__ == "__main__":

@@ -25,9 +25,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.profile import Profile
+from knowledge.yamlfile import safe_load as load_yaml
 
 __all__ = [
     "LearningPlan",
@@ -135,7 +134,7 @@ def parse_projects(data: Mapping[str, Any]) -> list[Project]:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return load_yaml(path.read_text(encoding="utf-8")) or {}
 
 
 def _parse_skill(s: Mapping[str, Any]) -> Skill:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from knowledge.text import negated
+from knowledge.yamlfile import safe_load as load_yaml
 
 __all__ = ["AnswerCard", "AnswerCards", "CardMatch"]
 
@@ -59,7 +59,7 @@ class AnswerCards:
     def load(cls, path: Path, embed: Callable[[list[str]], list[list[float]]],
              cache_dir: Path | None = None) -> AnswerCards:
         """Cards from `path`; with `cache_dir`, their phrasings' vectors are kept there between starts."""
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
+        raw = load_yaml(path.read_text(encoding="utf-8")) if path.exists() else []
         cards = [AnswerCard(id=str(c["id"]), article=str(c["article"]), asks=tuple(str(a) for a in c["asks"]),
                             answer=" ".join(str(c["answer"]).split()) if "\n- " not in str(c["answer"])
                             else str(c["answer"]).strip(), kind=str(c.get("kind") or "explain"))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.yamlfile import safe_load as load_yaml
+
 __all__ = ["SUPPORTED_SUFFIXES", "Block", "SourceDocument", "iter_source_files", "load_document"]
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
@@ -69,7 +71,7 @@ def _from_markdown(path: Path, raw: str) -> SourceDocument:
     match = _FRONT_MATTER.match(raw)
     if match:
         try:
-            loaded = yaml.safe_load(match.group(1))
+            loaded = load_yaml(match.group(1))
             meta = loaded if isinstance(loaded, dict) else {}
         except yaml.YAMLError:
             meta = {}

