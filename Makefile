@@ -1,5 +1,7 @@
 # Two commands for a fresh machine: `make run` and `make test`.
-# Both bootstrap .venv (torch's CPU build first, then the project) and reuse it afterwards.
+# Both bootstrap .venv (torch's CPU build first, then the project with the dev extra, which includes
+# the build extra: torch exports the embedding model to ONNX once, and the tests compare the two)
+# and reuse it afterwards. Serving itself imports neither torch nor sentence-transformers.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

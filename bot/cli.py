@@ -315,7 +315,8 @@ def _index(args: argparse.Namespace, settings: Any) -> int:
         return 0
     out = args.out or settings.index_dir
     try:
-        manifest = build_index([Path(s) for s in sources], Path(out), MiniLMEmbeddings(default_model_cache(settings.index_dir)))
+        manifest = build_index([Path(s) for s in sources], Path(out), MiniLMEmbeddings(default_model_cache(settings.index_dir)),
+                               progress=True)
     except IndexError_ as exc:
         raise UsageError(str(exc)) from None
     print(f"indexed {manifest['chunks']} chunks from {len(manifest['files'])} files into {out} "

@@ -40,6 +40,7 @@ class Knowledge:
     def load(cls, settings: Settings, *, sources: list[Path] | None = None,
              embeddings: MiniLMEmbeddings | None = None) -> Knowledge:
         embeddings = embeddings or MiniLMEmbeddings(default_model_cache(settings.index_dir))
+        embeddings.warm_up()  # a missing model fails here in one line, not at the first question
         articles = [settings.knowledge_dir / "articles"] if sources is None else sources
         index = ensure_index(settings.index_dir, articles, embeddings)
         services = CareerServices(

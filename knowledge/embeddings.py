@@ -90,7 +90,8 @@ class MiniLMEmbeddings:
         return self._session, self._tokenizer
 
     def warm_up(self) -> None:
-        self.embed_query("warm up")
+        """Load the model and run it once, so start-up (not the first question) pays for it and fails loudly."""
+        self._forward(["warm up"])
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         """One forward pass over `texts` (padded together): normalised mean-pooled vectors."""

@@ -85,7 +85,7 @@ def test_the_onnx_export_is_cached_and_redone_when_the_model_changes(tmp_path: P
     assert onnx.stat().st_mtime_ns != mtime
 
 
-def _run_without_torch(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _run_without_torch(code: str, tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `code` in a fresh interpreter without torch, sentence-transformers or the model package (a lean install)."""
     prelude = textwrap.dedent("""
         import sys
@@ -94,7 +94,8 @@ def _run_without_torch(code: str, tmp_path: Path) -> subprocess.CompletedProcess
     """)
     return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=300,
-                          env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+                          env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                               **(env or {})})
 
 
 @pytest.mark.slow
@@ -134,3 +135,13 @@ def test_a_missing_export_without_torch_says_what_to_run(tmp_path: Path) -> None
     """, tmp_path)
     assert out.returncode == 0, out.stderr
     assert "careerbot[build]" in out.stdout and len(out.stdout.strip().splitlines()) == 1
+
+
+def test_a_lean_install_without_a_model_folder_stops_with_one_line(tmp_path: Path) -> None:
+    out = _run_without_torch("""
+        from bot.cli import main
+        raise SystemExit(main(["ask", "What does an AI engineer do?"]))
+    """, tmp_path, {"CAREERBOT_DATA_DIR": str(tmp_path / "data")})
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "careerbot[build]" in lines[0] and "Traceback" not in out.stderr
