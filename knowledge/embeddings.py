@@ -26,6 +26,7 @@ __all__ = ["DIMENSION", "MAX_TOKENS", "MODEL_NAME", "MiniLMEmbeddings", "default
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
+_BATCH_TOKENS = 2048  # padded tokens per document batch (see embed_documents)
 _log = logging.getLogger(__name__)
 
 
@@ -109,13 +110,22 @@ class MiniLMEmbeddings:
     def embed_documents(self, texts: list[str], *, progress: Callable[[int, int], None] | None = None) -> list[list[float]]:
         """Vectors for many texts, in order: batched by length, spread over the worker count.
 
-        Sorting by length first means a batch pads to texts of about its own length instead of the
-        longest text in the corpus; `progress(done, total)` is called as batches finish.
+        Texts are sorted by their token count and cut into batches of at most `batch_size` texts
+        and about `_BATCH_TOKENS` padded tokens: a batch pads only to texts of its own length, and
+        a batch of long texts stays small, which bounds the attention matrices (memory grows with
+        batch x length squared). `progress(done, total)` is called as batches finish.
         """
         if not texts:
             return []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [order[start:start + self._batch_size] for start in range(0, len(order), self._batch_size)]
+        _, tokenizer = self._load()
+        lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
+        order = sorted(range(len(texts)), key=lambda i: lengths[i])
+        batches: list[list[int]] = [[]]
+        for i in order:
+            if batches[-1] and (len(batches[-1]) >= self._batch_size
+                                or (len(batches[-1]) + 1) * lengths[i] > _BATCH_TOKENS):
+                batches.append([])
+            batches[-1].append(i)
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         done = 0
         lock = threading.Lock()
