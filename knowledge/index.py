@@ -180,7 +180,7 @@ def _progress_reporter(total: int) -> Any:
     def report(done: int, _total: int) -> None:
         if done - last[0] >= step or done == total:
             last[0] = done
-            _log.warning("embedded %d of %d passages", done, total)
+            _log.info("embedded %d of %d passages", done, total)
 
     return report
 
