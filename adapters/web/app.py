@@ -211,6 +211,9 @@ async def action(request: web.Request) -> web.StreamResponse:
         new = entry_from_reply(entry.entry_id, reply)
         entries[list(entries).index(entry)] = new
         target = new
+    elif reply.ephemeral and not reply.buttons:  # a notice about the press ("already recorded")
+        entry.note = reply.text
+        target = entry
     else:
         entry.buttons = []
         target = entry_from_reply(ctx.transcripts.next_id(), reply)
