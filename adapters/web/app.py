@@ -296,9 +296,19 @@ async def article(request: web.Request) -> web.Response:
 
 
 # --- assembly -------------------------------------------------------------------------------
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
+
+
+def _plain(text: str) -> str:
+    """Markdown emphasis markers dropped, for answers quoted in tables (still escaped by Jinja2)."""
+    return _EMPHASIS.sub("", text)
+
+
 def _templates() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["plain"] = _plain
+    return env
 
 
 @web.middleware

@@ -162,6 +162,7 @@ def test_question_gets_a_cited_answer(browser: Any, tmp_path: Path) -> None:
     assert links and all(a.get_attribute("href").startswith("http") for a in links)
     assert entry.find_elements(By.CSS_SELECTOR, "a.cite") or links  # "[1]" links to the source list
     _ask(browser, "Do I need calculus to become an AI engineer?")
+    browser.execute_script("window.scrollTo(0, 0)")
     _screenshot(browser, "playground.png", tmp_path)
 
 
@@ -194,13 +195,8 @@ def test_quiz_to_the_end_shows_the_chart(browser: Any, tmp_path: Path) -> None:
         charts = browser.find_elements(By.CSS_SELECTOR, "#transcript figure.chart img")
         if charts:
             break
-        last = _bot_entries(browser)[-1]
         before = _transcript_html(browser)
-        # Alternate options so the answers are not all the same letter.
-        rows = last.find_elements(By.CSS_SELECTOR, ".buttons")
-        assert rows, f"step {step}: no buttons under: {last.text}"
-        options = rows[0].find_elements(By.TAG_NAME, "button")
-        options[step % len(options)].click()
+        _wait(browser, lambda d, step=step: _press_option(d, step))
         _wait(browser, lambda d, before=before: _transcript_html(d) != before)
     image = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#transcript figure.chart img"))
     _wait(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image))
@@ -209,6 +205,18 @@ def test_quiz_to_the_end_shows_the_chart(browser: Any, tmp_path: Path) -> None:
     assert not notes, notes  # no press was refused or counted twice
     browser.execute_script("arguments[0].scrollIntoView()", image)
     _screenshot(browser, "quiz.png", tmp_path)
+
+
+def _press_option(driver: Any, step: int) -> bool:
+    """Press one of the current question's options (alternating, so the answers differ)."""
+    from selenium.webdriver.common.by import By
+
+    rows = _bot_entries(driver)[-1].find_elements(By.CSS_SELECTOR, ".buttons")
+    if not rows:
+        return False
+    options = rows[0].find_elements(By.TAG_NAME, "button")
+    options[step % len(options)].click()
+    return True
 
 
 def test_helpful_vote_shows_on_the_dashboard(browser: Any, site: str, tmp_path: Path) -> None:
