@@ -47,7 +47,9 @@ def stacked_day_chart(days: Sequence[str], table: Mapping[str, Mapping[str, int]
             y -= h
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{colors[key]}">'
                          f'<title>{escape(day)} {escape(key)}: {value}</title></rect>')
-        if len(days) <= 14 or i % max(1, len(days) // 7) == 0 or i == len(days) - 1:
+        stride = 1 if len(days) <= 14 else max(1, len(days) // 7)
+        last = i == len(days) - 1
+        if last or (i % stride == 0 and len(days) - 1 - i >= stride / 2):  # no label crowding the last one
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" font-size="10" '
                          f'fill="#222">{escape(day[5:])}</text>')
     for i, key in enumerate(keys):
@@ -68,7 +70,7 @@ def hbar_chart(items: Mapping[str, int], title: str, width: int = 480) -> Markup
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" width="100%" '
              f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
     if not rows:
-        parts.append(f'<text x="0" y="20" font-size="12" fill="#222">No data yet</text>')
+        parts.append('<text x="0" y="20" font-size="12" fill="#222">No data yet</text>')
     for i, (key, value) in enumerate(rows):
         y = 5 + i * row_h
         w = value / top * bar_max

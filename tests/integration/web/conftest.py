@@ -14,6 +14,7 @@ from bot.brain import Brain
 from bot.config import Settings
 from bot.store import Store
 
+
 @pytest.fixture
 def web_settings(settings: Settings) -> Settings:
     # No public URL: cookies get `Secure` only over HTTPS here (citations keep the session's page URL).
