@@ -2,8 +2,8 @@
 
 Why it refuses so early: with `CAREERBOT_ADMIN_TOKEN` unset every `/admin` path answers 404, and
 with it set nothing but the login form is served until the token has been typed (or sent as
-`Authorization: Bearer`); the comparison is constant-time and failed attempts count against the
-client's address. Every figure comes from `bot.reports`, the module `careerbot report` prints.
+`Authorization: Bearer`); the comparison is constant-time, and sign-in attempts (10 per 5 minutes)
+and bearer requests (60 a minute) are limited per client address before any comparison. Every figure comes from `bot.reports`, the module `careerbot report` prints.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["add_routes"]
 
-_LOGIN_ATTEMPTS = (10, 300.0)  # wrong tokens per client address per window
+_LOGIN_ATTEMPTS = (10, 300.0)  # sign-in attempts per client address per window
+_BEARER_REQUESTS = (60, 60.0)  # requests with `Authorization: Bearer` per client address per window
 
 
 def add_routes(app: web.Application, key: web.AppKey[WebContext]) -> None:
@@ -38,6 +39,11 @@ def add_routes(app: web.Application, key: web.AppKey[WebContext]) -> None:
     def signed_in(request: web.Request, ctx: WebContext) -> bool:
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
+            # Every bearer request counts (before the comparison), so guessing stays bounded.
+            limit, window = _BEARER_REQUESTS
+            if not ctx.store.hit_rate_limit(f"web-admin-bearer:{client_address(request)}", limit=limit,
+                                            window_seconds=window):
+                raise web.HTTPTooManyRequests(text="Too many requests. Wait a minute.")
             return ctx.keys.admin_token_ok(auth[7:].strip())
         return ctx.keys.admin_cookie_ok(request.cookies.get(ADMIN_COOKIE))
 
@@ -59,11 +65,12 @@ def add_routes(app: web.Application, key: web.AppKey[WebContext]) -> None:
         if new or not ctx.keys.csrf_ok(session, form.get("csrf")):  # type: ignore[arg-type]
             return login_page(request, ctx, 403, "This page has expired. Reload it and try again.")
         limit, window = _LOGIN_ATTEMPTS
+        # Every attempt counts, before the comparison: past the limit no token is even checked.
+        if not ctx.store.hit_rate_limit(f"web-admin-login:{client_address(request)}", limit=limit,
+                                        window_seconds=window):
+            return login_page(request, ctx, 429, "Too many sign-in attempts. Wait a few minutes.")
         if not ctx.keys.admin_token_ok(str(form.get("token") or "")):
-            allowed = ctx.store.hit_rate_limit(f"web-admin-login:{client_address(request)}", limit=limit,
-                                               window_seconds=window)
-            message = "That token is not right." if allowed else "Too many wrong tokens. Wait a few minutes."
-            return login_page(request, ctx, 403 if allowed else 429, message)
+            return login_page(request, ctx, 403, "That token is not right.")
         response = web.HTTPSeeOther("/admin")
         set_cookie(response, request, ADMIN_COOKIE, ctx.keys.admin_cookie(), public_url=ctx.settings.public_url,
                    max_age=ADMIN_SESSION_SECONDS, same_site="Strict", path="/admin")

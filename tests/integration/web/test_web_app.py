@@ -203,3 +203,12 @@ async def test_per_address_rate_limit(client: TestClient) -> None:
         assert (await client.post("/chat", data={"csrf": csrf, "text": "hi"}, allow_redirects=False)).status == 303
     limited = await client.post("/chat", data={"csrf": csrf, "text": "hi"})
     assert limited.status == 429 and "Too many requests" in await limited.text()
+
+
+async def test_admin_sign_in_attempts_are_limited_before_any_comparison(client: TestClient) -> None:
+    csrf = await _start(client)
+    for _ in range(10):
+        assert (await client.post("/admin/login", data={"csrf": csrf, "token": "guess"})).status == 403
+    blocked = await client.post("/admin/login", data={"csrf": csrf, "token": ADMIN_TOKEN}, allow_redirects=False)
+    assert blocked.status == 429 and "Too many sign-in attempts" in await blocked.text()
+    assert (await client.get("/admin")).status == 401  # the right token, past the limit, did not sign in
