@@ -8,6 +8,7 @@ and bearer requests (60 a minute) are limited per client address before any comp
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["add_routes"]
 
 _LOGIN_ATTEMPTS = (10, 300.0)  # sign-in attempts per client address per window
+_PAGE_ROWS = 50  # worst-rated answers shown on the page
+_EXPORT_ROWS = 100_000  # the CSV export is the whole table
 _BEARER_REQUESTS = (60, 60.0)  # requests with `Authorization: Bearer` per client address per window
 
 
@@ -91,7 +94,7 @@ def add_routes(app: web.Application, key: web.AppKey[WebContext]) -> None:
         if not signed_in(request, ctx):
             return login_page(request, ctx, 401)
         what = request.match_info["what"]
-        usage, feedback = await _reports(ctx, _days(request))
+        usage, feedback = await _reports(ctx, _days(request), feedback_limit=_EXPORT_ROWS)
         body = reports.feedback_csv(feedback) if what == "feedback" else reports.usage_csv(usage)
         stamp = time.strftime("%Y%m%d", time.gmtime())
         return web.Response(text=body, content_type="text/csv", charset="utf-8",
@@ -108,11 +111,10 @@ def _days(request: web.Request) -> int:
     return min(365, max(1, int(raw))) if raw.isdigit() else 30
 
 
-async def _reports(ctx: WebContext, days: int) -> tuple[reports.UsageReport, reports.FeedbackReport]:
-    import asyncio
-
+async def _reports(ctx: WebContext, days: int, *, feedback_limit: int = _PAGE_ROWS
+                   ) -> tuple[reports.UsageReport, reports.FeedbackReport]:
     def build() -> tuple[reports.UsageReport, reports.FeedbackReport]:
-        return reports.usage_report(ctx.store, days=days), reports.feedback_report(ctx.store, limit=50)
+        return reports.usage_report(ctx.store, days=days), reports.feedback_report(ctx.store, limit=feedback_limit)
 
     return await asyncio.to_thread(build)
 

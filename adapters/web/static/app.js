@@ -30,8 +30,12 @@
         transcript.querySelectorAll("form[data-enhance]").forEach(enhance);
         var text = form.querySelector("textarea");
         if (text) { text.value = ""; }
-        say("");
         var target = document.getElementById(result.data.focus);
+        // A hidden live region reads the new reply once (not the whole swapped transcript).
+        say("");
+        var announce = document.getElementById("announce");
+        var body = target && target.querySelector(".body");
+        if (announce && body) { announce.textContent = "careerbot: " + body.textContent.trim().slice(0, 500); }
         if (target) { target.scrollIntoView({ block: "nearest" }); if (!text) { target.focus(); } }
       }).catch(function () {
         say("Could not reach careerbot. Check your connection and try again.");

@@ -158,6 +158,8 @@ def test_question_gets_a_cited_answer(browser: Any, tmp_path: Path) -> None:
     label = browser.find_element(By.CSS_SELECTOR, "label[for=text]")
     assert label.text == "Your message"
     entry = _ask(browser, "What does an AI engineer do day to day?")
+    announced = browser.find_element(By.ID, "announce").get_attribute("textContent")
+    assert announced.startswith("careerbot: ") and len(announced) > 40  # read once by screen readers
     links = entry.find_elements(By.CSS_SELECTOR, ".sources a")
     assert links and all(a.get_attribute("href").startswith("http") for a in links)
     assert entry.find_elements(By.CSS_SELECTOR, "a.cite") or links  # "[1]" links to the source list
@@ -222,8 +224,10 @@ def _press_option(driver: Any, step: int) -> bool:
 def test_helpful_vote_shows_on_the_dashboard(browser: Any, site: str, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
+    from selenium.webdriver.common.keys import Keys
+
     entry = _ask(browser, "Do AI engineers need to know calculus?")
-    entry.find_element(By.XPATH, ".//button[normalize-space()='Helpful']").click()
+    entry.find_element(By.XPATH, ".//button[normalize-space()='Helpful']").send_keys(Keys.ENTER)  # by keyboard
     _wait(browser, lambda d: "Thanks for the feedback" in _bot_entries(d)[-1].text)
     other = _ask(browser, "What is the first skill to learn for ML engineering?")
     other.find_element(By.XPATH, ".//button[normalize-space()='Not helpful']").click()

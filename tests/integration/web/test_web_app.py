@@ -189,7 +189,12 @@ async def test_article_pages_match_the_citation_path(client: TestClient, brain: 
     assert first
     page = await client.get(f"/articles/{first.group(1)}")
     assert page.status == 200 and "<h1>" in await page.text()
-    assert brain.services.page_url and (await client.get("/articles/no-such-article")).status == 404
+    assert (await client.get("/articles/no-such-article")).status == 404
+    # A citation of an article that restates no original links to this app's page for it.
+    source = brain.services.article_source("example-projects")
+    assert source is not None and source.url.startswith(brain.services.page_url + "/articles/")
+    cited = await client.get(source.url.removeprefix(brain.services.page_url))
+    assert cited.status == 200 and source.title in await cited.text()
     assert (await client.get("/articles/..%2F..%2Fetc%2Fpasswd")).status == 404
 
 
