@@ -209,7 +209,12 @@ async def action(request: web.Request) -> web.StreamResponse:
         target = entry
     elif reply.replace:  # a quiz step: the question is replaced by the next one
         new = entry_from_reply(entry.entry_id, reply)
-        entries[list(entries).index(entry)] = new
+        position = next((i for i, e in enumerate(entries) if e is entry), None)
+        if position is None:  # a second press replaced it meanwhile: show this reply after it
+            new.entry_id = ctx.transcripts.next_id()
+            entries.append(new)
+        else:
+            entries[position] = new
         target = new
     elif reply.ephemeral and not reply.buttons:  # a notice about the press ("already recorded")
         entry.note = reply.text

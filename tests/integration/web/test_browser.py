@@ -223,7 +223,6 @@ def _press_option(driver: Any, step: int) -> bool:
 
 def test_helpful_vote_shows_on_the_dashboard(browser: Any, site: str, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
-
     from selenium.webdriver.common.keys import Keys
 
     entry = _ask(browser, "Do AI engineers need to know calculus?")

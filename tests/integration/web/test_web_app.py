@@ -217,3 +217,18 @@ async def test_admin_sign_in_attempts_are_limited_before_any_comparison(client: 
     blocked = await client.post("/admin/login", data={"csrf": csrf, "token": ADMIN_TOKEN}, allow_redirects=False)
     assert blocked.status == 429 and "Too many sign-in attempts" in await blocked.text()
     assert (await client.get("/admin")).status == 401  # the right token, past the limit, did not sign in
+
+
+async def test_a_double_press_advances_the_quiz_once(client: TestClient) -> None:
+    import asyncio
+
+    csrf = await _start(client)
+    await client.post("/quiz", data={"csrf": csrf})
+    page = await (await client.get("/")).text()
+    entry, value = re.search(r'name="entry" value="(e\d+)">\s*<input type="hidden" name="value" '
+                             r'value="(quiz:a:[^"]+)"', page).groups()  # type: ignore[union-attr]
+    presses = await asyncio.gather(*(client.post("/action", data={"csrf": csrf, "entry": entry, "value": value},
+                                                 allow_redirects=False) for _ in range(2)))
+    assert sorted(p.status for p in presses) in ([303, 303], [303, 400])  # never a server error
+    page = await (await client.get("/")).text()
+    assert "Question 2 of" in page and "Question 3 of" not in page
