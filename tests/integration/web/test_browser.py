@@ -74,6 +74,32 @@ def driver() -> Iterator[Any]:
     shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def driver_without_js() -> Iterator[Any]:
+    """The same browser with JavaScript switched off: the plain forms must work on their own."""
+    if reason := _why_no_browser():
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="careerbot-chromium-nojs-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1200,1000"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    try:
+        browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    except Exception as exc:
+        shutil.rmtree(profile, ignore_errors=True)
+        pytest.skip(f"Chromium did not start: {str(exc).splitlines()[0]}")
+    yield browser
+    browser.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
 @pytest.fixture
 def site(settings: Settings, brain: Brain, store: Store) -> Iterator[str]:
     """The web app on a free port of 127.0.0.1, served from its own thread and event loop."""
@@ -260,3 +286,18 @@ def test_dashboard_refuses_missing_and_wrong_tokens(browser: Any, site: str) -> 
     assert not browser.find_elements(By.ID, "votes-helpful")
     browser.get(site + "/admin/feedback.csv")
     assert "Admin sign-in" in browser.page_source
+
+
+def test_the_plain_forms_work_without_javascript(driver_without_js: Any, site: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser = driver_without_js
+    browser.get(site + "/")
+    browser.find_element(By.ID, "text").send_keys("What does an ML engineer do?")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Send']").click()
+    _wait(browser, lambda d: _bot_entries(d))
+    assert "/#e" in browser.current_url  # the post-and-redirect path, not the script's in-place swap
+    entry = _bot_entries(browser)[-1]
+    assert entry.find_elements(By.CSS_SELECTOR, ".sources a")
+    entry.find_element(By.XPATH, ".//button[normalize-space()='Helpful']").click()
+    _wait(browser, lambda d: "Thanks for the feedback" in _bot_entries(d)[-1].text)

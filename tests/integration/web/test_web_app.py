@@ -232,3 +232,16 @@ async def test_a_double_press_advances_the_quiz_once(client: TestClient) -> None
     assert sorted(p.status for p in presses) in ([303, 303], [303, 400])  # never a server error
     page = await (await client.get("/")).text()
     assert "Question 2 of" in page and "Question 3 of" not in page
+
+
+async def test_the_web_answer_is_the_one_slack_gets(client: TestClient, brain: Brain, store: Store) -> None:
+    from bot.messages import Inbound, Kind
+
+    question = "How much do ML engineers earn?"
+    csrf = await _start(client)
+    page = await _say(client, csrf, question)
+    answer_id = FEEDBACK.search(page).group(2).split(":")[1]  # type: ignore[union-attr]
+    on_web = store.get_answer(answer_id)
+    on_slack = await brain.handle(Inbound("slack", "U1", "C1", question, Kind.MENTION))
+    assert on_web is not None and on_web.text == on_slack.text
+    assert on_web.sources == [s.as_dict() for s in on_slack.sources]
