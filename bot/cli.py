@@ -137,8 +137,11 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
         return _quiz(args, settings)
     if command == "report":
         return _report(args, settings)
-    if command == "run" and args.port is not None and not 0 < args.port < 65536:
-        raise UsageError(f"--port {args.port}: must be between 1 and 65535")
+    if command == "run" and args.port is not None:
+        if args.platform not in (None, "web"):
+            raise UsageError(f"--port is for the web app (run web --port PORT); run {args.platform} does not use it")
+        if not 0 < args.port < 65536:
+            raise UsageError(f"--port {args.port}: must be between 1 and 65535")
     questions: list[bytes] | None = None
     if command == "ask":
         if (args.text is None) == (args.file is None):

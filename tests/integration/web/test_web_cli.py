@@ -70,6 +70,8 @@ def test_report_bad_arguments_are_one_line(data_dir: Path, capsys: pytest.Captur
     assert err.count("\n") == 1 and "--days 0" in err
     assert main(["run", "web", "--port", "70000"]) == 2
     assert "--port 70000" in capsys.readouterr().err
+    assert main(["run", "slack", "--port", "8080"]) == 2
+    assert "--port is for the web app" in capsys.readouterr().err
 
 
 def _free_port() -> int:
