@@ -26,7 +26,7 @@ from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.profile import PATTERN_FACTS, Profile, read_profile
 from bot.sanitize import MAX_CHARS, clean
-from bot.store.base import AnswerRecord, Store, Turn
+from bot.store.base import AnswerRecord, Store, Turn, UsageRecord
 from knowledge.text import tokenize
 
 __all__ = ["Brain", "HELP_TEXT"]
@@ -137,25 +137,26 @@ class Brain:
     async def handle(self, inbound: Inbound) -> Reply:
         """Answer one inbound; never raises."""
         try:
+            loop = asyncio.get_running_loop()
+            reply = None
             if self.agent is not None and inbound.kind in (Kind.MENTION, Kind.DM):
                 reply = await self._try_agent(inbound)
-                if reply is not None:
-                    return self._redact(reply)
-            # Retrieval and embedding are CPU work: keep the event loop free for other users. The
-            # pool is wider than the core count on purpose: threads mostly wait for the embedding
-            # batcher, and more waiting queries make bigger, cheaper batches.
-            if self._admitted >= self._capacity and inbound.kind is not Kind.ACTION:
-                self.shed += 1
-                return Reply(text="I'm answering a lot of questions right now. Please ask again in a minute.",
-                             intent="busy", ephemeral=True)
-            self._admitted += 1
-            try:
-                loop = asyncio.get_running_loop()
-                reply = await loop.run_in_executor(self._executor, self.respond, inbound)
-            finally:
-                self._admitted -= 1
-            if reply.intent == "forget":
-                await self._forget_agent_memory(inbound.user_key)
+            if reply is None:
+                # Retrieval and embedding are CPU work: keep the event loop free for other users. The
+                # pool is wider than the core count on purpose: threads mostly wait for the embedding
+                # batcher, and more waiting queries make bigger, cheaper batches.
+                if self._admitted >= self._capacity and inbound.kind is not Kind.ACTION:
+                    self.shed += 1
+                    return Reply(text="I'm answering a lot of questions right now. Please ask again in a minute.",
+                                 intent="busy", ephemeral=True)
+                self._admitted += 1
+                try:
+                    reply = await loop.run_in_executor(self._executor, self.respond, inbound)
+                finally:
+                    self._admitted -= 1
+                if reply.intent == "forget":
+                    await self._forget_agent_memory(inbound.user_key)
+            await loop.run_in_executor(self._executor, self._record_usage, inbound, reply)
             return self._redact(reply)
         except Exception:
             _log.exception("failed to answer %s message %s", inbound.platform, inbound.message_id)
@@ -173,6 +174,24 @@ class Brain:
         if inbound.kind is Kind.COMMAND:
             return self._command(inbound)
         return self._free_text(inbound)
+
+    def _record_usage(self, inbound: Inbound, reply: Reply) -> None:
+        """One usage row per reply to a message or command, so reports can say what people asked.
+
+        Button presses are not counted (quiz steps would drown the answers; quiz verdicts are
+        counted from the stored results). A failure to record is logged, never shown to the user.
+        """
+        if inbound.kind is Kind.ACTION or reply.intent == "forget":
+            return
+        try:
+            out_of_scope = reply.intent == Intent.OUT_OF_SCOPE.value
+            self.store.record_usage(UsageRecord(
+                platform=inbound.platform, kind=str(inbound.kind), intent=reply.intent, user_key=inbound.user_key,
+                created_at=time.time(), answer_id=reply.data.get("answer_id"),
+                question=clean(inbound.text).text[:500] if out_of_scope else None,
+                llm_fallback=reply.data.get("llm_fallback")))
+        except Exception:
+            _log.warning("could not record usage of a %s reply", inbound.platform, exc_info=True)
 
     # --- routing ---------------------------------------------------------------------------
     def _action(self, inbound: Inbound) -> Reply:

@@ -25,8 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="start every configured adapter (terminal chat when none)")
-    run.add_argument("platform", nargs="?", choices=["slack", "discord", "console"])
+    run.add_argument("platform", nargs="?", choices=["slack", "discord", "console", "web"])
     run.add_argument("--http", type=int, metavar="PORT", help="Slack HTTP mode on PORT (events at /slack/events)")
+    run.add_argument("--port", type=int, metavar="PORT",
+                     help="web playground and admin on PORT (run web; default CAREERBOT_WEB_PORT or 8080)")
 
     chat = sub.add_parser("chat", help="terminal chat with the bot")
     chat.add_argument("--json", action="store_true",
@@ -68,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     ec = esub.add_parser("conversations", help="do follow-ups keep their context? (JSON lines scripts)")
     ec.add_argument("--set", type=Path, required=True, dest="set_file", metavar="FILE")
     ec.add_argument("--json", action="store_true")
+
+    report = sub.add_parser("report", help="feedback and usage figures from the store (as on the admin dashboard)")
+    rsub = report.add_subparsers(dest="report_command", required=True)
+    rf = rsub.add_parser("feedback", help="votes per answer with the question, worst-rated first")
+    rf.add_argument("--csv", action="store_true", help="CSV on stdout instead of text")
+    rf.add_argument("--limit", type=int, default=100, help="at most this many answers (default 100)")
+    ru = rsub.add_parser("usage", help="replies by day, platform and intent; out-of-scope questions; quiz verdicts")
+    ru.add_argument("--csv", action="store_true", help="CSV on stdout instead of text")
+    ru.add_argument("--days", type=int, default=30, help="the last N days, today included (default 30)")
 
     bench = sub.add_parser("bench", help="latency/throughput benchmark of the brain (no LLM)")
     bench.add_argument("--messages", type=int, default=2000)
@@ -126,6 +137,13 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
         return 0
     if command == "quiz":
         return _quiz(args, settings)
+    if command == "report":
+        return _report(args, settings)
+    if command == "run" and args.port is not None:
+        if args.platform not in (None, "web"):
+            raise UsageError(f"--port is for the web app (run web --port PORT); run {args.platform} does not use it")
+        if not 0 < args.port < 65536:
+            raise UsageError(f"--port {args.port}: must be between 1 and 65535")
     questions: list[bytes] | None = None
     if command == "ask":
         if (args.text is None) == (args.file is None):
@@ -168,7 +186,7 @@ def _wants_console(args: argparse.Namespace, settings: Any) -> bool:
     if args.platform == "console":
         return True
     if args.platform is None:
-        return not (settings.slack_enabled or settings.discord_enabled)
+        return not (settings.slack_enabled or settings.discord_enabled or settings.web_port)
     return False
 
 
@@ -183,6 +201,11 @@ async def _run_adapters(args: argparse.Namespace, runtime: Any) -> int:
         from adapters.discord import run_discord
 
         tasks.append(run_discord(settings, runtime.brain, runtime.store))
+    if args.platform == "web" or (args.platform is None and settings.web_port):
+        from adapters.web import run_web
+
+        port = args.port or settings.web_port or 8080
+        tasks.append(run_web(settings, runtime.brain, runtime.store, runtime.knowledge, port=port))
     try:
         await asyncio.gather(*tasks)
     finally:
@@ -279,6 +302,30 @@ def _fresh_user(prefix: str) -> str:
     import uuid
 
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def _report(args: argparse.Namespace, settings: Any) -> int:
+    """`report feedback|usage`: the dashboard's figures from the store alone (no model is loaded)."""
+    from bot import reports
+    from bot.store import open_store
+
+    if args.report_command == "usage" and args.days < 1:
+        raise UsageError(f"--days {args.days}: must be at least 1")
+    if args.report_command == "feedback" and args.limit < 1:
+        raise UsageError(f"--limit {args.limit}: must be at least 1")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.database_url)
+    try:
+        if args.report_command == "feedback":
+            feedback = reports.feedback_report(store, limit=args.limit)
+            out = reports.feedback_csv(feedback) if args.csv else reports.feedback_text(feedback) + "\n"
+        else:
+            usage = reports.usage_report(store, days=args.days)
+            out = reports.usage_csv(usage) if args.csv else reports.usage_text(usage) + "\n"
+    finally:
+        store.close()
+    sys.stdout.write(out)
+    return 0
 
 
 def _quiz(args: argparse.Namespace, settings: Any) -> int:

@@ -71,6 +71,22 @@ def _token(env: Mapping[str, str], name: str, prefixes: tuple[str, ...] = ()) ->
     return raw
 
 
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    value = _int(env, name, None, minimum=1)
+    if value is not None and value > 65535:
+        raise ConfigError(f"{name} must be a TCP port (1-65535), got {value}")
+    return value
+
+
+def _admin_token(env: Mapping[str, str]) -> str | None:
+    token = _token(env, "CAREERBOT_ADMIN_TOKEN")
+    if token is not None and len(token) < 16:
+        # A short token can be guessed over the network; never echo it.
+        raise ConfigError("CAREERBOT_ADMIN_TOKEN is too short: use at least 16 characters "
+                          "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    return token
+
+
 # The providers' own key variables, honoured when CAREERBOT_LLM_API_KEY is not set.
 _PROVIDER_KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY",
                            "google_genai": "GOOGLE_API_KEY", "groq": "GROQ_API_KEY",
@@ -99,6 +115,8 @@ class Settings:
     llm_timeout: float = 20.0
     log_level: str = "INFO"
     public_url: str = ""  # where the project's article pages are served; citations link there when set
+    web_port: int | None = None  # `careerbot run` also serves the web playground and admin on it when set
+    admin_token: str | None = field(default=None, repr=False)  # the admin dashboard is off without it
 
     discord_token: str | None = field(default=None, repr=False)
     discord_api_base_url: str | None = None
@@ -138,6 +156,7 @@ class Settings:
             self.slack_app_token,
             self.slack_signing_secret,
             self.llm_api_key,
+            self.admin_token,
         )
         return tuple(v for v in values if v)
 
@@ -196,6 +215,8 @@ class Settings:
             llm_timeout=_float(env, "CAREERBOT_LLM_TIMEOUT", 20.0),
             log_level=log_level,
             public_url=(_url(env, "CAREERBOT_PUBLIC_URL", ("http", "https")) or "").rstrip("/"),
+            web_port=_port(env, "CAREERBOT_WEB_PORT"),
+            admin_token=_admin_token(env),
             discord_token=_token(env, "DISCORD_TOKEN"),
             discord_api_base_url=_url(env, "DISCORD_API_BASE_URL", ("http", "https")),
             discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", ("ws", "wss")),

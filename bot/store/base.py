@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["AnswerRecord", "Store", "Turn"]
+__all__ = ["AnswerRecord", "FeedbackRow", "Store", "Turn", "UsageRecord"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,38 @@ class AnswerRecord:
     text: str
     sources: list[dict[str, str]]
     created_at: float
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """One reply to a message or command, for the usage report and the admin dashboard.
+
+    `question` is set only for replies out of scope: those questions show where the knowledge base
+    has gaps; other questions are already kept with their answer record.
+    """
+
+    platform: str
+    kind: str
+    intent: str
+    user_key: str
+    created_at: float
+    answer_id: str | None = None
+    question: str | None = None
+    llm_fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """The votes on one answer, with what was asked and answered."""
+
+    answer_id: str
+    question: str
+    text: str
+    created_at: float
+    helpful: int
+    not_helpful: int
+    platform: str
+    intent: str
 
 
 @runtime_checkable
@@ -96,6 +128,29 @@ class Store(Protocol):
 
     def feedback_counts(self, answer_id: str) -> tuple[int, int]:
         """(helpful, not helpful) votes for an answer."""
+        ...
+
+    # --- usage (reports, admin dashboard) -------------------------------------------------------
+    def record_usage(self, record: UsageRecord) -> None: ...
+
+    def usage_counts(self, since_day: str) -> list[tuple[str, str, str, int, int]]:
+        """(day, platform, intent, replies, LLM fallbacks) from `since_day` (UTC, YYYY-MM-DD) on."""
+        ...
+
+    def out_of_scope_questions(self, since_day: str, limit: int = 50) -> list[tuple[str, int, float]]:
+        """(question, times asked, last asked) of replies out of scope, most asked first."""
+        ...
+
+    def llm_fallback_counts(self, since_day: str) -> list[tuple[str, str, int]]:
+        """(day, reason, count) of answers the offline composer gave because the LLM failed."""
+        ...
+
+    def feedback_rows(self, limit: int = 100) -> list[FeedbackRow]:
+        """Answers with at least one vote, worst-rated first (most net "not helpful" votes)."""
+        ...
+
+    def quiz_results_since(self, since: float) -> list[tuple[float, dict[str, Any]]]:
+        """(created_at, result) of every quiz finished since `since` (a Unix time)."""
         ...
 
     # --- rate limiting ----------------------------------------------------------------------

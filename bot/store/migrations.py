@@ -101,6 +101,29 @@ def _conversation_state_tables(real: str, text_json: str) -> tuple[str, ...]:
     )
 
 
+def _usage_tables(real: str, autoid: str) -> tuple[str, ...]:
+    # One row per reply to a message or command (not per button press), for `careerbot report` and
+    # the admin dashboard. `day` is the UTC date written at insert time, so both dialects group by a
+    # plain column. `question` is kept only for replies out of scope (the knowledge base's gaps);
+    # `llm_fallback` holds why the LLM path failed when the offline composer answered instead.
+    return (
+        f"""CREATE TABLE IF NOT EXISTS usage (
+            id {autoid},
+            day TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            platform TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            intent TEXT NOT NULL,
+            user_key TEXT NOT NULL,
+            answer_id TEXT,
+            question TEXT,
+            llm_fallback TEXT)""",
+        "CREATE INDEX IF NOT EXISTS usage_by_day ON usage (day)",
+        "CREATE INDEX IF NOT EXISTS usage_by_user ON usage (user_key)",
+        "CREATE INDEX IF NOT EXISTS usage_by_answer ON usage (answer_id)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -119,6 +142,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="per-conversation state for follow-ups, and who wrote it (for /forget)",
         sqlite=_conversation_state_tables("REAL", "TEXT"),
         postgres=_conversation_state_tables("DOUBLE PRECISION", "TEXT"),
+    ),
+    Migration(
+        version=5,
+        description="usage: one row per reply (platform, intent, out-of-scope question, LLM fallback)",
+        sqlite=_usage_tables("REAL", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+        postgres=_usage_tables("DOUBLE PRECISION", "BIGSERIAL PRIMARY KEY"),
     ),
 )
 

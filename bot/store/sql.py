@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from bot.store.base import AnswerRecord, Turn
+from bot.store.base import AnswerRecord, FeedbackRow, Turn, UsageRecord
 from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION_DDL, Migration, pending
 
 __all__ = ["SqlStore"]
@@ -282,6 +282,65 @@ class SqlStore:
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    # --- usage ---------------------------------------------------------------------------------
+    def record_usage(self, record: UsageRecord) -> None:
+        created = record.created_at or time.time()
+        day = time.strftime("%Y-%m-%d", time.gmtime(created))
+        self._write(
+            """INSERT INTO usage (day, created_at, platform, kind, intent, user_key, answer_id, question, llm_fallback)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (day, created, record.platform, record.kind, record.intent, record.user_key, record.answer_id,
+             record.question, record.llm_fallback),
+        )
+
+    def usage_counts(self, since_day: str) -> list[tuple[str, str, str, int, int]]:
+        rows = self._all(
+            """SELECT day, platform, intent, COUNT(*),
+                      COALESCE(SUM(CASE WHEN llm_fallback IS NULL THEN 0 ELSE 1 END), 0)
+               FROM usage WHERE day >= ? GROUP BY day, platform, intent ORDER BY day, platform, intent""",
+            (since_day,),
+        )
+        return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def out_of_scope_questions(self, since_day: str, limit: int = 50) -> list[tuple[str, int, float]]:
+        rows = self._all(
+            """SELECT question, COUNT(*), MAX(created_at) FROM usage
+               WHERE day >= ? AND intent = 'out_of_scope' AND question IS NOT NULL
+               GROUP BY question ORDER BY COUNT(*) DESC, MAX(created_at) DESC LIMIT ?""",
+            (since_day, max(0, int(limit))),
+        )
+        return [(r[0], int(r[1]), float(r[2])) for r in rows]
+
+    def llm_fallback_counts(self, since_day: str) -> list[tuple[str, str, int]]:
+        rows = self._all(
+            """SELECT day, llm_fallback, COUNT(*) FROM usage
+               WHERE day >= ? AND llm_fallback IS NOT NULL GROUP BY day, llm_fallback ORDER BY day, llm_fallback""",
+            (since_day,),
+        )
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+    def feedback_rows(self, limit: int = 100) -> list[FeedbackRow]:
+        # Platform and intent come from the answer's usage row; answers given before migration 5
+        # (or by `Brain.respond` alone) have none and show the platform from the user key.
+        rows = self._all(
+            """SELECT a.answer_id, a.question, a.text, a.created_at, v.up, v.down,
+                      COALESCE(MAX(u.platform), ''), COALESCE(MAX(u.intent), ''), a.user_key
+               FROM (SELECT answer_id, SUM(helpful) AS up, SUM(1 - helpful) AS down
+                     FROM feedback GROUP BY answer_id) v
+               JOIN answers a ON a.answer_id = v.answer_id
+               LEFT JOIN usage u ON u.answer_id = a.answer_id
+               GROUP BY a.answer_id, a.question, a.text, a.created_at, v.up, v.down, a.user_key
+               ORDER BY v.down - v.up DESC, v.down DESC, a.created_at DESC LIMIT ?""",
+            (max(0, int(limit)),),
+        )
+        return [FeedbackRow(answer_id=r[0], question=r[1], text=r[2], created_at=float(r[3]), helpful=int(r[4]),
+                            not_helpful=int(r[5]), platform=r[6] or str(r[8]).partition(":")[0], intent=r[7])
+                for r in rows]
+
+    def quiz_results_since(self, since: float) -> list[tuple[float, dict[str, Any]]]:
+        rows = self._all("SELECT created_at, result FROM quiz_results WHERE created_at >= ? ORDER BY id", (since,))
+        return [(float(r[0]), json.loads(r[1])) for r in rows]
+
     # --- rate limiting -----------------------------------------------------------------------
     def hit_rate_limit(self, key: str, *, limit: int, window_seconds: float) -> bool:
         """Fixed window: the window containing `now` starts at a multiple of `window_seconds`."""
@@ -399,6 +458,7 @@ class SqlStore:
             ),
             ("DELETE FROM answers WHERE user_key = ?", (user_key,)),
             ("DELETE FROM turns WHERE user_key = ?", (user_key,)),
+            ("DELETE FROM usage WHERE user_key = ?", (user_key,)),
             ("DELETE FROM quiz_sessions WHERE user_key = ?", (user_key,)),
             ("DELETE FROM quiz_results WHERE user_key = ?", (user_key,)),
             (
