@@ -7,6 +7,7 @@ kept out of `repr()` so a logged settings object never leaks a token.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -49,6 +50,20 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    """A finite number of at least `minimum` (nan and inf are refused: a drain must end)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or value < minimum:
+        raise ConfigError(f"{name} must be a finite number of at least {minimum:g}, got {raw!r}")
     return value
 
 
@@ -114,6 +129,8 @@ class Settings:
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 20.0
     log_level: str = "INFO"
+    drain_seconds: float = 10.0  # on SIGTERM/SIGINT: how long in-flight answers may finish before being handed back
+    event_retention_hours: float = 72.0  # inbox rows and event keys older than this are deleted
     public_url: str = ""  # where the project's article pages are served; citations link there when set
     web_port: int | None = None  # `careerbot run` also serves the web playground and admin on it when set
     admin_token: str | None = field(default=None, repr=False)  # the admin dashboard is off without it
@@ -214,6 +231,8 @@ class Settings:
             llm_api_key=_llm_key(env, llm),
             llm_timeout=_float(env, "CAREERBOT_LLM_TIMEOUT", 20.0),
             log_level=log_level,
+            drain_seconds=_seconds(env, "CAREERBOT_DRAIN_SECONDS", 10.0),
+            event_retention_hours=_seconds(env, "CAREERBOT_EVENT_RETENTION_HOURS", 72.0, minimum=1.0),
             public_url=(_url(env, "CAREERBOT_PUBLIC_URL", ("http", "https")) or "").rstrip("/"),
             web_port=_port(env, "CAREERBOT_WEB_PORT"),
             admin_token=_admin_token(env),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["AnswerRecord", "FeedbackRow", "Store", "Turn", "UsageRecord"]
+__all__ = ["AnswerRecord", "FeedbackRow", "InboxItem", "Store", "Turn", "UsageRecord"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,23 @@ class FeedbackRow:
     intent: str
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    """One platform event in the durable inbox: what arrived, for whom, and what was already sent.
+
+    `payload` is the adapter's own JSON (enough to answer the event again from scratch); `steps`
+    maps a delivery step ("placeholder", "answer", ...) to what it produced (a message ts or id).
+    """
+
+    key: str
+    platform: str
+    user_key: str
+    conversation_key: str
+    payload: dict[str, Any]
+    steps: dict[str, Any]
+    attempts: int = 0
+
+
 @runtime_checkable
 class Store(Protocol):
     """Durable state. Every method is safe to call from several threads and several processes."""
@@ -85,6 +102,57 @@ class Store(Protocol):
 
     def complete_event(self, key: str) -> None:
         """Mark the event handled so every later delivery is ignored."""
+        ...
+
+    # --- durable inbox ----------------------------------------------------------------------
+    def inbox_put(self, item: InboxItem, *, owner: str | None, lease_seconds: float) -> bool:
+        """Record a new event; True if it was new (a redelivery of a known key returns False).
+
+        With `owner`, the caller holds it for `lease_seconds` (attempt 1); with None, it is left
+        for any worker to claim (a draining worker records what still arrives, answers nothing).
+        """
+        ...
+
+    def inbox_claim(
+        self, owner: str, *, platforms: tuple[str, ...], limit: int, lease_seconds: float, max_attempts: int
+    ) -> tuple[list[InboxItem], list[InboxItem]]:
+        """Claim unowned or expired pending events: (claimed, given up now).
+
+        Each claim counts one attempt; an expired event that already had `max_attempts` is marked
+        given_up instead (returned so the caller can log it) and never claimed again.
+        """
+        ...
+
+    def inbox_step(self, key: str, owner: str, name: str, value: Any) -> bool:
+        """Record a delivery step; False if `owner` no longer holds the event (its lease was lost)."""
+        ...
+
+    def inbox_renew(self, key: str, owner: str, lease_seconds: float) -> bool: ...
+
+    def inbox_finish(self, key: str, owner: str | None) -> None:
+        """Mark the event done and drop its payload (the key stays, so redeliveries are ignored)."""
+        ...
+
+    def inbox_release(
+        self, key: str, owner: str, *, error: str, counted: bool, max_attempts: int, retry_after: float = 0.0
+    ) -> str:
+        """Hand the event back (failed, cancelled or drained) so any worker can claim it; return its state.
+
+        It becomes claimable `retry_after` seconds from now (a backoff after a failure).
+
+        `counted=False` (a drain hand-back) does not use up an attempt. A counted failure that
+        reached `max_attempts` becomes given_up.
+        """
+        ...
+
+    def inbox_get(self, key: str) -> InboxItem | None: ...
+
+    def inbox_stats(self) -> dict[str, int]:
+        """Counts for monitoring: pending (claimable), in_flight (leased), retried, given_up."""
+        ...
+
+    def prune_events(self, older_than_seconds: float) -> int:
+        """Delete inbox rows and event keys older than the retention; return how many went."""
         ...
 
     # --- conversation memory ----------------------------------------------------------------

@@ -124,6 +124,33 @@ def _usage_tables(real: str, autoid: str) -> tuple[str, ...]:
     )
 
 
+def _inbox_tables(real: str) -> tuple[str, ...]:
+    # The durable inbox: every platform event is written here before it is acknowledged, so a
+    # worker that dies (or is stopped) after the ack leaves a row another worker can resume.
+    # `state` is pending (owned while `owner` is set and `lease_until` is in the future), done or
+    # given_up; `steps` records what was already sent (placeholder ts, answer ts) so a resumed
+    # answer edits or skips instead of posting twice. `payload` is emptied when the row is done.
+    return (
+        f"""CREATE TABLE IF NOT EXISTS inbox (
+            key TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            user_key TEXT NOT NULL,
+            conversation_key TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            owner TEXT,
+            lease_until {real} NOT NULL,
+            steps TEXT NOT NULL,
+            last_error TEXT,
+            created_at {real} NOT NULL,
+            updated_at {real} NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS inbox_due ON inbox (state, platform, lease_until)",
+        "CREATE INDEX IF NOT EXISTS inbox_by_user ON inbox (user_key)",
+        "CREATE INDEX IF NOT EXISTS inbox_by_age ON inbox (created_at)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -142,6 +169,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="per-conversation state for follow-ups, and who wrote it (for /forget)",
         sqlite=_conversation_state_tables("REAL", "TEXT"),
         postgres=_conversation_state_tables("DOUBLE PRECISION", "TEXT"),
+    ),
+    Migration(
+        version=4,
+        description="durable inbox: events recorded before the ack, with leases and delivery steps",
+        sqlite=_inbox_tables("REAL"),
+        postgres=_inbox_tables("DOUBLE PRECISION"),
     ),
     Migration(
         version=5,

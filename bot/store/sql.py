@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from bot.store.base import AnswerRecord, FeedbackRow, Turn, UsageRecord
+from bot.store.base import AnswerRecord, FeedbackRow, InboxItem, Turn, UsageRecord
 from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION_DDL, Migration, pending
 
 __all__ = ["SqlStore"]
@@ -182,6 +182,140 @@ class SqlStore:
     def purge_events(self, older_than_seconds: float = 7 * 86400) -> int:
         """Drop event keys older than the platforms' retry horizon so the table stays small."""
         return self._write("DELETE FROM events WHERE created_at < ?", (time.time() - older_than_seconds,))
+
+    # --- durable inbox -----------------------------------------------------------------------
+    _INBOX_COLUMNS = "key, platform, user_key, conversation_key, payload, steps, attempts"
+
+    @staticmethod
+    def _inbox_item(row: tuple[Any, ...]) -> InboxItem:
+        return InboxItem(key=row[0], platform=row[1], user_key=row[2], conversation_key=row[3],
+                         payload=json.loads(row[4] or "{}"), steps=json.loads(row[5] or "{}"),
+                         attempts=int(row[6]))
+
+    def inbox_put(self, item: InboxItem, *, owner: str | None, lease_seconds: float) -> bool:
+        now = time.time()
+        # ASCII JSON: PostgreSQL TEXT rejects NUL, and lone surrogates must not fail the insert.
+        payload = json.dumps(item.payload, separators=(",", ":"))
+        with self._cursor(write=True) as cur:
+            rows = self._exec(
+                cur,
+                """INSERT INTO inbox (key, platform, user_key, conversation_key, payload, state, attempts,
+                     owner, lease_until, steps, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (key) DO NOTHING RETURNING key""",
+                (item.key, item.platform, item.user_key, item.conversation_key, payload,
+                 1 if owner else 0, owner, now + lease_seconds if owner else 0.0,
+                 json.dumps(item.steps), now, now),
+            ).fetchall()
+        return bool(rows)
+
+    def inbox_claim(
+        self, owner: str, *, platforms: tuple[str, ...], limit: int, lease_seconds: float, max_attempts: int
+    ) -> tuple[list[InboxItem], list[InboxItem]]:
+        if not platforms or limit <= 0:
+            return [], []
+        now = time.time()
+        marks = ", ".join("?" for _ in platforms)
+        due = f"state = 'pending' AND platform IN ({marks}) AND lease_until <= ?"
+        # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
+        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgres" else ""
+        with self._cursor(write=True) as cur:
+            given_up = [
+                self._inbox_item(r) for r in self._exec(
+                    cur,
+                    f"""UPDATE inbox SET state = 'given_up', owner = NULL, payload = '{{}}', updated_at = ?
+                        WHERE key IN (SELECT key FROM inbox WHERE {due} AND attempts >= ?{lock})
+                        RETURNING {self._INBOX_COLUMNS}""",
+                    (now, *platforms, now, max_attempts),
+                ).fetchall()
+            ]
+            claimed = [
+                self._inbox_item(r) for r in self._exec(
+                    cur,
+                    f"""UPDATE inbox SET owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+                        WHERE key IN (SELECT key FROM inbox WHERE {due} AND attempts < ?
+                                      ORDER BY created_at LIMIT ?{lock})
+                        RETURNING {self._INBOX_COLUMNS}""",
+                    (owner, now + lease_seconds, now, *platforms, now, max_attempts, int(limit)),
+                ).fetchall()
+            ]
+        return claimed, given_up
+
+    def inbox_step(self, key: str, owner: str, name: str, value: Any) -> bool:
+        with self._cursor(write=True) as cur:
+            row = self._exec(
+                cur, "SELECT steps FROM inbox WHERE key = ? AND owner = ? AND state = 'pending'", (key, owner)
+            ).fetchone()
+            if row is None:
+                return False
+            steps = json.loads(row[0] or "{}")
+            steps[name] = value
+            self._exec(cur, "UPDATE inbox SET steps = ?, updated_at = ? WHERE key = ?",
+                       (json.dumps(steps), time.time(), key))
+        return True
+
+    def inbox_renew(self, key: str, owner: str, lease_seconds: float) -> bool:
+        now = time.time()
+        return self._write(
+            "UPDATE inbox SET lease_until = ?, updated_at = ? WHERE key = ? AND owner = ? AND state = 'pending'",
+            (now + lease_seconds, now, key, owner),
+        ) > 0
+
+    def inbox_finish(self, key: str, owner: str | None) -> None:
+        sql = "UPDATE inbox SET state = 'done', owner = NULL, payload = '{}', updated_at = ? WHERE key = ?"
+        params: tuple[Any, ...] = (time.time(), key)
+        if owner is not None:
+            sql += " AND (owner = ? OR owner IS NULL)"
+            params += (owner,)
+        self._write(sql, params)
+
+    def inbox_release(
+        self, key: str, owner: str, *, error: str, counted: bool, max_attempts: int, retry_after: float = 0.0
+    ) -> str:
+        now = time.time()
+        with self._cursor(write=True) as cur:
+            row = self._exec(
+                cur,
+                """UPDATE inbox SET owner = NULL, lease_until = ?, last_error = ?, updated_at = ?,
+                     attempts = CASE WHEN ? THEN attempts ELSE MAX0(attempts - 1) END,
+                     state = CASE WHEN ? AND attempts >= ? THEN 'given_up' ELSE state END,
+                     payload = CASE WHEN ? AND attempts >= ? THEN '{}' ELSE payload END
+                   WHERE key = ? AND owner = ? AND state = 'pending' RETURNING state""".replace(
+                    "MAX0(attempts - 1)",
+                    "MAX(attempts - 1, 0)" if self.dialect == "sqlite" else "GREATEST(attempts - 1, 0)"),
+                (now + max(0.0, retry_after), error[:200], now, counted, counted, max_attempts, counted, max_attempts, key, owner),
+            ).fetchone()
+        return str(row[0]) if row else "lost"
+
+    def inbox_get(self, key: str) -> InboxItem | None:
+        row = self._one(f"SELECT {self._INBOX_COLUMNS} FROM inbox WHERE key = ?", (key,))
+        return self._inbox_item(row) if row else None
+
+    def inbox_state(self, key: str) -> str | None:
+        """The row's state (pending/done/given_up), or None; for tests and diagnostics."""
+        row = self._one("SELECT state FROM inbox WHERE key = ?", (key,))
+        return str(row[0]) if row else None
+
+    def inbox_stats(self) -> dict[str, int]:
+        now = time.time()
+        row = self._one(
+            """SELECT
+                 COALESCE(SUM(CASE WHEN state = 'pending' AND lease_until <= ? THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN state = 'pending' AND lease_until > ? THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN attempts > 1 THEN 1 ELSE 0 END), 0),
+                 COALESCE(SUM(CASE WHEN state = 'given_up' THEN 1 ELSE 0 END), 0)
+               FROM inbox""",
+            (now, now),
+        )
+        values = [int(v) for v in row] if row else [0, 0, 0, 0]
+        return dict(zip(("pending", "in_flight", "retried", "given_up"), values, strict=True))
+
+    def prune_events(self, older_than_seconds: float) -> int:
+        cutoff = time.time() - older_than_seconds
+        with self._cursor(write=True) as cur:
+            gone = max(0, self._exec(cur, "DELETE FROM inbox WHERE created_at < ?", (cutoff,)).rowcount)
+            gone += max(0, self._exec(cur, "DELETE FROM events WHERE created_at < ?", (cutoff,)).rowcount)
+        return gone
 
     # --- conversation memory -----------------------------------------------------------------
     def append_turn(self, conversation_key: str, user_key: str, role: str, text: str) -> None:
@@ -444,6 +578,8 @@ class SqlStore:
         not the bookkeeping rows naming their writers, which are deleted with them.
         """
         esc = _like_escape(user_key)
+        platform, _, raw_user = user_key.partition(":")
+        raw_user = raw_user or user_key
         patterns = (f"{esc}:%", f"%:{esc}", f"%:{esc}:%")
         statements: list[tuple[str, tuple[Any, ...]]] = [
             (
@@ -461,6 +597,12 @@ class SqlStore:
             ("DELETE FROM usage WHERE user_key = ?", (user_key,)),
             ("DELETE FROM quiz_sessions WHERE user_key = ?", (user_key,)),
             ("DELETE FROM quiz_results WHERE user_key = ?", (user_key,)),
+            ("DELETE FROM inbox WHERE user_key = ?", (user_key,)),
+            # Older event keys name the platform's raw user id (Slack button presses did).
+            (
+                "DELETE FROM events WHERE key LIKE ? ESCAPE '\\'",
+                (f"{_like_escape(platform)}:%:{_like_escape(raw_user)}:%",),
+            ),
             (
                 "DELETE FROM rate_limits WHERE key = ? OR key LIKE ? ESCAPE '\\' "
                 "OR key LIKE ? ESCAPE '\\' OR key LIKE ? ESCAPE '\\'",
