@@ -110,7 +110,7 @@ async def run(rate: float, seconds: float, max_events: int, brain_kind: str, use
         answered = len(fake.calls_to("chat.postMessage"))
         total_seconds = time.monotonic() - start
 
-    await slack_bot_of(app).jobs.drain(5)
+    await slack_bot_of(app).inbox.drain(5)
     await runner.cleanup()
     await fake.stop()
     store.close()

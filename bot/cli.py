@@ -191,27 +191,62 @@ def _wants_console(args: argparse.Namespace, settings: Any) -> bool:
 
 
 async def _run_adapters(args: argparse.Namespace, runtime: Any) -> int:
+    """Run the configured adapters until SIGTERM or SIGINT, then let each drain.
+
+    Signal handlers are installed on the loop (not left to KeyboardInterrupt) so SIGTERM from
+    systemd, Docker or Kubernetes drains exactly like Ctrl-C, also as PID 1 in a container.
+    """
+    import signal
+
     settings = runtime.settings
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    log = logging.getLogger("careerbot")
+
+    def on_signal(name: str) -> None:
+        if not stop.is_set():
+            log.info("%s received: no new work; draining for up to %g s", name, settings.drain_seconds)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig.name)
     tasks = []
     if args.platform in (None, "slack") and (settings.slack_enabled or args.platform == "slack"):
         from adapters.slack import run_slack
 
-        tasks.append(run_slack(settings, runtime.brain, runtime.store, http_port=args.http))
+        tasks.append(asyncio.ensure_future(
+            run_slack(settings, runtime.brain, runtime.store, http_port=args.http, stop=stop)))
     if args.platform in (None, "discord") and (settings.discord_enabled or args.platform == "discord"):
         from adapters.discord import run_discord
 
-        tasks.append(run_discord(settings, runtime.brain, runtime.store))
+        tasks.append(asyncio.ensure_future(run_discord(settings, runtime.brain, runtime.store, stop=stop)))
+    until_cancelled = []  # adapters without a drain of their own: cancelled once the others stop
     if args.platform == "web" or (args.platform is None and settings.web_port):
         from adapters.web import run_web
 
         port = args.port or settings.web_port or 8080
-        tasks.append(run_web(settings, runtime.brain, runtime.store, runtime.knowledge, port=port))
+        until_cancelled.append(asyncio.ensure_future(
+            run_web(settings, runtime.brain, runtime.store, runtime.knowledge, port=port)))
+    stopping = asyncio.ensure_future(stop.wait())
     try:
-        await asyncio.gather(*tasks)
+        # A signal, or one adapter ending (a refused token), stops the others; each drains.
+        await asyncio.wait([*tasks, *until_cancelled, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        for task in until_cancelled:
+            task.cancel()
+        everything = [*tasks, *until_cancelled]
+        await asyncio.gather(*everything, return_exceptions=True)
+        for task in everything:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
     finally:
+        stopping.cancel()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
         aclose = getattr(runtime.brain.agent, "aclose", None)
         if aclose is not None:
             await aclose()
+    log.info("stopped")
     return 0
 
 

@@ -20,10 +20,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.deliver import Outbox
 from adapters.slack.flow import BrainLike, SlackBot
-from adapters.slack.guard import ChannelPolicy, Dedupe
-from adapters.slack.jobs import BackgroundJobs
+from adapters.slack.guard import ChannelPolicy
 from adapters.slack.listeners import register_listeners
 from bot.config import ConfigError, Settings
+from bot.inbox import InboxWorker
 from bot.store.base import Store
 
 __all__ = ["DEFAULT_API_BASE_URL", "build_slack_app", "build_web_client", "retry_handlers", "slack_bot_of"]
@@ -59,6 +59,7 @@ def build_slack_app(
     *,
     client: AsyncWebClient | None = None,
     thinking_delay: float = 1.0,
+    inbox: InboxWorker | None = None,
 ) -> AsyncApp:
     """Build the Slack app.
 
@@ -69,6 +70,9 @@ def build_slack_app(
         store: the shared store; event deduplication goes through it.
         client: a ready Web API client (tests, custom proxies); by default one built from settings.
         thinking_delay: seconds before a "thinking" placeholder appears for a slow answer.
+        inbox: the worker that records and runs events (lease and retry settings); by default
+            one on `store` for Slack events, with the retention from settings. The runner starts
+            its sweeper; tests may leave it off.
 
     Raises:
         ConfigError: SLACK_BOT_TOKEN is not set.
@@ -88,16 +92,18 @@ def build_slack_app(
         logger=_LOGGER,
         name="careerbot",
     )
+    if inbox is None:
+        inbox = InboxWorker(store, platforms=("slack",), retention_hours=settings.event_retention_hours)
     bot = SlackBot(
         brain=brain,
         store=store,
         policy=ChannelPolicy(settings.slack_allowed_channels, settings.slack_admin_users),
-        dedupe=Dedupe(store),
         outbox=Outbox(client, logger=_LOGGER, retry_handlers=retry_handlers()),
-        jobs=BackgroundJobs(_LOGGER),
+        inbox=inbox,
         logger=_LOGGER,
         thinking_delay=thinking_delay,
     )
+    inbox.resume = bot.resume
     register_listeners(app, bot)
     app._careerbot = bot  # type: ignore[attr-defined]  # for the runner's drain and for tests
     return app

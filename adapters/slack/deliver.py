@@ -9,7 +9,7 @@ same retrying client so a 429 waits out `Retry-After` instead of dropping the an
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -44,25 +44,34 @@ class Outbox:
         *,
         thread_ts: str | None = None,
         placeholder_ts: str | None = None,
+        skip: int = 0,
+        on_posted: Callable[[str | None], Awaitable[None]] | None = None,
     ) -> str | None:
         """Post the messages in order; with `placeholder_ts`, the first one replaces the placeholder.
 
-        Returns the ts of the first message (the one holding the answer's start).
+        `skip` leaves out the first messages (a resumed answer already posted them); `on_posted`
+        is awaited after each message with its ts, so the caller can record it before the next.
+        Returns the ts of the first message posted now.
         """
         first_ts: str | None = None
         for i, message in enumerate(messages):
+            if i < skip:
+                continue
             if i == 0 and placeholder_ts:
                 await self.client.chat_update(channel=channel, ts=placeholder_ts, **message.as_kwargs())
-                first_ts = placeholder_ts
-                continue
-            response = await self.client.chat_postMessage(
-                channel=channel,
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-                **message.as_kwargs(),
-            )
-            first_ts = first_ts or response.get("ts")
+                ts: str | None = placeholder_ts
+            else:
+                response = await self.client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **message.as_kwargs(),
+                )
+                ts = response.get("ts")
+            first_ts = first_ts or ts
+            if on_posted is not None:
+                await on_posted(ts)
         return first_ts
 
     async def thinking(self, channel: str, *, thread_ts: str | None) -> str | None:

@@ -1,8 +1,9 @@
 """Platform rules decided before the brain is asked: where the bot may speak, what to ignore, dedupe.
 
 Why here and not in the brain: these are Slack facts (bot messages, edits, `X-Slack-Retry-Num`
-redeliveries, channel ids), not career logic. Deduplication goes through the shared `Store`, so a
-retry that lands on another worker, or after a restart, is still answered once.
+redeliveries, channel ids), not career logic. The keys name a message, command or press, not a
+delivery: the inbox (bot/inbox.py) records each key once, so a retry that lands on another worker,
+or after a restart, is still answered once.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.slack.parse import is_dm
-from bot.store.base import Store
 
-__all__ = ["ChannelPolicy", "Dedupe", "action_key", "command_key", "event_key", "is_ignorable_message"]
+__all__ = ["ChannelPolicy", "action_key", "command_key", "event_key", "is_ignorable_message"]
 
 # Message subtypes that are still a person talking to the bot; every other subtype (edits,
 # deletions, joins, bot_message, channel topic changes, ...) is ignored.
@@ -77,24 +77,3 @@ def action_key(body: dict[str, Any], action: dict[str, Any]) -> str | None:
     if not user or not stamp:
         return None
     return f"slack:{(body.get('team') or {}).get('id') or '-'}:action:{user}:{action.get('action_id')}:{stamp}"
-
-
-class Dedupe:
-    """Claim-then-complete around one unit of work, through the store's leases.
-
-    A claim that is never completed (the worker died mid-answer) expires after `lease_seconds`, so
-    Slack's next retry is answered instead of lost.
-    """
-
-    def __init__(self, store: Store, *, lease_seconds: float = 120.0) -> None:
-        self.store = store
-        self.lease_seconds = lease_seconds
-
-    def claim(self, key: str | None) -> bool:
-        if key is None:  # no identity to dedupe on: answer rather than drop
-            return True
-        return self.store.claim_event(key, lease_seconds=self.lease_seconds)
-
-    def complete(self, key: str | None) -> None:
-        if key is not None:
-            self.store.complete_event(key)

@@ -1,8 +1,10 @@
 """`run_slack`: Socket Mode (the default, no public URL) or HTTP mode behind a load balancer.
 
-Runs until cancelled; on the way out it stops taking new requests, then gives answers already
-under way a few seconds to finish, so a restart does not drop them (a claim left incomplete
-expires and Slack's retry is answered by another worker).
+Runs until `stop` is set (the CLI sets it on SIGTERM or SIGINT) or the task is cancelled. On the
+way out it stops taking new work (HTTP: stops listening; Socket Mode: disconnects, so Slack
+redelivers unacknowledged envelopes elsewhere), lets answers under way finish for
+`CAREERBOT_DRAIN_SECONDS`, then hands the rest back to the inbox after deleting their
+"thinking" placeholders; another worker's sweeper (or this one after a restart) answers them.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from adapters.slack.app import build_slack_app, build_web_client, slack_bot_of
 from adapters.slack.flow import BrainLike
 from adapters.slack.server import EVENTS_PATH, build_web_app
 from bot.config import ConfigError, Settings
+from bot.inbox import InboxWorker
 from bot.store.base import Store
 
 __all__ = ["check_settings", "run_slack"]
 
 _LOGGER = logging.getLogger("careerbot.slack")
-DRAIN_SECONDS = 10.0
+_HTTP_SHUTDOWN_SECONDS = 3.0
+"""How long requests already received may take to be recorded and acked once listening stops."""
 
 
 def check_settings(settings: Settings, *, http: bool) -> None:
@@ -45,26 +49,33 @@ async def run_slack(
     *,
     http_port: int | None = None,
     host: str = "0.0.0.0",
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve Slack until cancelled: Socket Mode, or HTTP on `http_port` (events at /slack/events)."""
+    """Serve Slack until `stop` is set or the task is cancelled, then drain (see the module doc)."""
     check_settings(settings, http=http_port is not None)
     app = build_slack_app(settings, brain, store)
-    jobs = slack_bot_of(app).jobs
+    inbox = slack_bot_of(app).inbox
+    stop = stop or asyncio.Event()
     try:
         auth = await app.client.auth_test()
         _LOGGER.info("slack: signed in as %s in team %s", auth.get("user"), auth.get("team"))
     except Exception as err:  # a bad token is the most common first-run mistake: say so plainly
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({getattr(err, 'response', {}).get('error', err)})") from None
+    inbox.start_background()
     if http_port is not None:
-        runner = web.AppRunner(build_web_app(app, settings.slack_signing_secret or ""), access_log=None)
+        runner = web.AppRunner(build_web_app(app, settings.slack_signing_secret or ""), access_log=None,
+                               shutdown_timeout=_HTTP_SHUTDOWN_SECONDS)
         await runner.setup()
         try:
-            await web.TCPSite(runner, host, http_port).start()
+            site = web.TCPSite(runner, host, http_port)
+            await site.start()
             _LOGGER.info("slack: HTTP mode on %s:%d%s", host, http_port, EVENTS_PATH)
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
-            await runner.cleanup()
-            await jobs.drain(DRAIN_SECONDS)
+            inbox.accepting = False  # requests still arriving are recorded for other workers
+            _LOGGER.info("slack: stopping; draining for up to %g s", settings.drain_seconds)
+            await runner.cleanup()  # stops listening, lets received requests ack
+            await _drain(inbox, settings.drain_seconds)
     else:
         handler = AsyncSocketModeHandler(
             app,
@@ -75,7 +86,17 @@ async def run_slack(
         try:
             await handler.connect_async()
             _LOGGER.info("slack: connected in Socket Mode")
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
+            inbox.accepting = False
+            _LOGGER.info("slack: stopping; draining for up to %g s", settings.drain_seconds)
             await handler.close_async()
-            await jobs.drain(DRAIN_SECONDS)
+            await _drain(inbox, settings.drain_seconds)
+
+
+async def _drain(inbox: InboxWorker, seconds: float) -> None:
+    # Shielded from a second cancellation: handing work back is what keeps it from being lost.
+    try:
+        await asyncio.shield(inbox.drain(seconds))
+    finally:
+        inbox.close()

@@ -7,6 +7,7 @@ share requests); the brain decides what it means, the adapter only where the ans
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -21,15 +22,12 @@ __all__ = ["register"]
 
 def register(app: AsyncApp, bot: SlackBot) -> None:
     async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
         inbound = action_inbound(body, action)
-        if not inbound.action or not inbound.user:
+        if not inbound.action or not inbound.user or not bot.policy.allows(inbound.channel, inbound.user):
+            await ack()
             return
-        if not bot.policy.allows(inbound.channel, inbound.user):
-            return
-        key = action_key(body, action)
-        if not bot.dedupe.claim(key):
-            return
-        bot.jobs.spawn(bot.answer_action(inbound, key, body, action), name=f"slack-action:{key}")
+        key = action_key(body, action) or f"slack:-:action:{uuid.uuid4().hex}"
+        await bot.accept(key, inbound, {"type": "action", "body": body, "action": action})
+        await ack()
 
     app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(on_button)

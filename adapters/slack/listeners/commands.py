@@ -1,6 +1,7 @@
 """Slash commands: `/quiz`, `/quiz-reset`, `/career`, `/plan`, `/forget`, `/careerbot-help`.
 
-Acknowledged empty within Slack's 3 seconds; the answer follows through the background job.
+Recorded in the inbox, then acknowledged empty within Slack's 3 seconds; the answer follows in
+the background.
 In a channel where the bot is not enabled, the ack itself carries a private notice, so the person
 who typed the command is not left with Slack's "dispatch_failed" and the channel sees nothing.
 """
@@ -8,6 +9,7 @@ who typed the command is not left with Slack's "dispatch_failed" and the channel
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -30,10 +32,8 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         if not bot.policy.allows(inbound.channel, inbound.user):
             await ack(text=f"I only answer in {bot.policy.where()}, or in a DM with me.", response_type="ephemeral")
             return
+        key = command_key(body) or f"slack:-:command:{uuid.uuid4().hex}"
+        await bot.accept(key, inbound, {"type": "command", "body": body})
         await ack()
-        key = command_key(body)
-        if not bot.dedupe.claim(key):
-            return
-        bot.jobs.spawn(bot.answer_command(inbound, key, body), name=f"slack-command:{key}")
 
     app.command(COMMAND_PATTERN)(on_command)

@@ -276,7 +276,7 @@ async def start_app(slack_settings: Settings, store: Store) -> AsyncIterator[App
     from adapters.slack.app import slack_bot_of
 
     for app in apps:
-        await slack_bot_of(app).jobs.drain(5)
+        await slack_bot_of(app).inbox.drain(5)
     for runner in runners:
         await runner.cleanup()
     await session.close()

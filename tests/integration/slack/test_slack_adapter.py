@@ -48,7 +48,7 @@ def chat_calls(fake: FakeSlack) -> list[str]:
 
 async def settle(bot: Any) -> None:
     """Wait until the answers already started have finished (not a fixed sleep)."""
-    await slack_bot_of(bot.app).jobs.drain(10)
+    await slack_bot_of(bot.app).inbox.wait_idle(10)
 
 
 def all_text(call: Any) -> str:
