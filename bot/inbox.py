@@ -153,6 +153,10 @@ class InboxWorker:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    def task(self, key: str) -> asyncio.Task[None] | None:
+        """The running answer for `key`, if any (tests await it)."""
+        return self._tasks.get(key)
+
     def start(self, item: InboxItem, work: Work, *, recorded: Awaitable[bool] | None = None) -> None:
         """Answer `item` in the background (after `recorded` says it is new and ours)."""
         task = asyncio.create_task(self._run(item, work, recorded), name=f"inbox:{item.key}")

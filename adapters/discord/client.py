@@ -22,6 +22,7 @@ from adapters.discord.messages_cog import MessagesCog
 from adapters.discord.render import safe_allowed_mentions
 from adapters.discord.respond import Responder
 from bot.config import ConfigError, Settings
+from bot.inbox import InboxWorker
 from bot.store.base import Store
 
 __all__ = ["CareerBot", "ShardedCareerBot", "build_discord_bot", "discord_intents"]
@@ -99,6 +100,7 @@ class _CareerBotMixin:
         self.brain = brain
         self.store = store
         self.responder = responder
+        responder.client = self  # type: ignore[assignment]
         state = self._connection  # type: ignore[attr-defined]
         for name, parser in list(state.parsers.items()):
             state.parsers[name] = _guard_parser(name, parser)
@@ -114,6 +116,8 @@ class _CareerBotMixin:
         await bot.add_cog(MessagesCog(bot, self.responder, access, reply_mode=self.settings.discord_reply_mode))
         await bot.add_cog(CommandsCog(self.responder, access))
         await bot.add_cog(ComponentsCog(self.responder, access))
+        # Logged in (REST works) but not yet on the gateway: resume what a dead worker left.
+        self.responder.inbox.start_background()
         if self._syncs_commands():
             await self.sync_commands()
 
@@ -187,7 +191,8 @@ def build_discord_bot(
     """
     check_settings(settings)
     configure_endpoints(settings)
-    responder = Responder(brain.handle, store, answer_budget=answer_budget, typing_after=typing_after)
+    inbox = InboxWorker(store, platforms=("discord",), retention_hours=settings.event_retention_hours)
+    responder = Responder(brain.handle, store, answer_budget=answer_budget, typing_after=typing_after, inbox=inbox)
     if settings.discord_shard_count:
         return ShardedCareerBot(settings, brain, store, responder, **client_options)
     return CareerBot(settings, brain, store, responder, **client_options)

@@ -1,7 +1,9 @@
-"""Run the Discord adapter until the process is stopped."""
+"""Run the Discord adapter until the process is stopped (SIGTERM/SIGINT set `stop`) or cancelled."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -16,15 +18,33 @@ __all__ = ["run_discord"]
 _log = logging.getLogger(__name__)
 
 
-async def run_discord(settings: Settings, brain: Any, store: Store) -> None:
-    """Connect (one process, or the shards named in settings) and serve until cancelled.
+async def run_discord(settings: Settings, brain: Any, store: Store, *, stop: asyncio.Event | None = None) -> None:
+    """Connect (one process, or the shards named in settings) and serve until `stop` or cancelled.
 
+    On the way out: events still arriving are recorded in the inbox for another worker, answers
+    under way get `CAREERBOT_DRAIN_SECONDS` to finish, the rest are handed back (a deferred
+    command's public "thinking" note is deleted first), then the gateway connection closes.
     Discord's answers to a bad setup become `ConfigError`s with one line an admin can act on.
     """
     bot = build_discord_bot(settings, brain, store)
+    stop = stop or asyncio.Event()
+    inbox = bot.responder.inbox
     try:
         async with bot:
-            await bot.start(settings.discord_token or "", reconnect=True)
+            serving = asyncio.ensure_future(bot.start(settings.discord_token or "", reconnect=True))
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+                if not serving.done():
+                    _log.info("discord: stopping; draining for up to %g s", settings.drain_seconds)
+                    await asyncio.shield(inbox.drain(settings.drain_seconds))
+                    await bot.close()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await serving
+                inbox.close()
+            serving.result()
     except discord.LoginFailure:
         raise ConfigError("DISCORD_TOKEN was rejected by Discord: copy the bot token again from the developer portal") from None
     except discord.PrivilegedIntentsRequired:

@@ -179,6 +179,7 @@ class FakeDiscord:
         self.calls: list[RecordedCall] = []
         self.connections: list[GatewayConnection] = []
         self.messages: dict[str, dict[str, Any]] = {}
+        self.deleted: list[dict[str, Any]] = []  # messages removed with DELETE .../@original
         self.interactions: dict[str, dict[str, Any]] = {}  # token -> payload and @original id
         self.roles: list[dict[str, Any]] = []
         self.session_id = "fake-session-" + snowflake()
@@ -701,6 +702,12 @@ class FakeDiscord:
             if state is None or state.get("original") not in self.messages:
                 return 404, {"message": "Unknown Message", "code": 10008}
             return 200, self._edit_message(state["original"], body, files)
+        if m and method == "DELETE":
+            state = self.interactions.get(m.group(1))
+            if state is None or state.get("original") not in self.messages:
+                return 404, {"message": "Unknown Message", "code": 10008}
+            self.deleted.append(self.messages.pop(state["original"]))
+            return 204, None
         m = re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)", path)
         if m and method == "POST":
             state = self.interactions.get(m.group(1))
