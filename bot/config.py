@@ -131,6 +131,7 @@ class Settings:
     log_level: str = "INFO"
     drain_seconds: float = 10.0  # on SIGTERM/SIGINT: how long in-flight answers may finish before being handed back
     event_retention_hours: float = 72.0  # inbox rows and event keys older than this are deleted
+    inbox_lease_seconds: float = 30.0  # a dead worker's unfinished events are resumed after this
     public_url: str = ""  # where the project's article pages are served; citations link there when set
     web_port: int | None = None  # `careerbot run` also serves the web playground and admin on it when set
     admin_token: str | None = field(default=None, repr=False)  # the admin dashboard is off without it
@@ -233,6 +234,7 @@ class Settings:
             log_level=log_level,
             drain_seconds=_seconds(env, "CAREERBOT_DRAIN_SECONDS", 10.0),
             event_retention_hours=_seconds(env, "CAREERBOT_EVENT_RETENTION_HOURS", 72.0, minimum=1.0),
+            inbox_lease_seconds=_seconds(env, "CAREERBOT_INBOX_LEASE_SECONDS", 30.0, minimum=1.0),
             public_url=(_url(env, "CAREERBOT_PUBLIC_URL", ("http", "https")) or "").rstrip("/"),
             web_port=_port(env, "CAREERBOT_WEB_PORT"),
             admin_token=_admin_token(env),

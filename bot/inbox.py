@@ -14,6 +14,7 @@ Platform-neutral: adapters pass in what to do with an item; nothing here knows S
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 
 from bot.store.base import InboxItem, Store
 
-__all__ = ["Delivery", "InboxWorker", "StoreTimeout", "worker_id"]
+__all__ = ["Delivery", "InboxWorker", "StoreTimeout", "uninterrupted", "worker_id"]
 
 _T = TypeVar("_T")
 _log = logging.getLogger("careerbot.inbox")
@@ -70,6 +71,22 @@ class Delivery:
             return
         if not held:
             raise LeaseLost(self.key)
+
+
+async def uninterrupted(coro: Awaitable[_T], *, grace: float = 5.0) -> _T:
+    """Await `coro`; if cancelled meanwhile, let it finish (up to `grace` s) before re-raising.
+
+    Why: a drain that cancels an answer in the middle of a send would not know whether the
+    platform got the message; letting the send finish (and record its step) means the worker
+    that resumes the event skips it instead of posting it a second time.
+    """
+    inner = asyncio.ensure_future(coro)
+    try:
+        return await asyncio.shield(inner)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait({inner}, timeout=grace)
+        raise
 
 
 class LeaseLost(Exception):

@@ -191,7 +191,8 @@ def build_discord_bot(
     """
     check_settings(settings)
     configure_endpoints(settings)
-    inbox = InboxWorker(store, platforms=("discord",), retention_hours=settings.event_retention_hours)
+    inbox = InboxWorker(store, platforms=("discord",), retention_hours=settings.event_retention_hours,
+                            lease_seconds=settings.inbox_lease_seconds)
     responder = Responder(brain.handle, store, answer_budget=answer_budget, typing_after=typing_after, inbox=inbox)
     if settings.discord_shard_count:
         return ShardedCareerBot(settings, brain, store, responder, **client_options)

@@ -23,7 +23,7 @@ from typing import Any
 import discord
 
 from adapters.discord.render import Outgoing, conversation_footer, files_for, render_reply
-from bot.inbox import Delivery, InboxWorker
+from bot.inbox import Delivery, InboxWorker, uninterrupted
 from bot.messages import Inbound, Kind, Reply
 from bot.store.base import InboxItem, Store
 
@@ -186,7 +186,7 @@ class Responder:
                     target, ref = thread, None
                 except discord.HTTPException as exc:
                     _log.warning("could not open a thread (%s); replying inline", exc.status)
-            await self._send_message(delivery, target, reply, reference=ref, footer=footer)
+            await uninterrupted(self._send_message(delivery, target, reply, reference=ref, footer=footer))
 
         return self._accept(key, inbound, payload, work)
 
@@ -262,8 +262,8 @@ class Responder:
                     await delivery.record("original_deleted", True)
                 raise
             try:
-                await self._deliver(interaction, reply, component=component, deferred=deferred,
-                                    force_ephemeral=force_ephemeral, public_defer=public_defer)
+                await uninterrupted(self._deliver(interaction, reply, component=component, deferred=deferred,
+                                                  force_ephemeral=force_ephemeral, public_defer=public_defer))
             except discord.NotFound:
                 _log.warning("interaction %s expired before the answer was ready", interaction.id)
                 return

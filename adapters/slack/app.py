@@ -93,7 +93,8 @@ def build_slack_app(
         name="careerbot",
     )
     if inbox is None:
-        inbox = InboxWorker(store, platforms=("slack",), retention_hours=settings.event_retention_hours)
+        inbox = InboxWorker(store, platforms=("slack",), retention_hours=settings.event_retention_hours,
+                            lease_seconds=settings.inbox_lease_seconds)
     bot = SlackBot(
         brain=brain,
         store=store,

@@ -22,7 +22,7 @@ from adapters.slack.deliver import Outbox
 from adapters.slack.guard import ChannelPolicy
 from adapters.slack.parse import action_inbound, command_inbound, event_inbound
 from adapters.slack.render import owner_of_block, render_reply, thinking_message
-from bot.inbox import Delivery, InboxWorker
+from bot.inbox import Delivery, InboxWorker, uninterrupted
 from bot.messages import Inbound, Kind, Reply
 from bot.store.base import InboxItem, Store
 
@@ -144,26 +144,6 @@ class SlackBot:
                     reply = await task
             else:
                 reply = await task
-            if reply.ephemeral:
-                if placeholder:
-                    await self.outbox.delete(channel, placeholder)
-                    placeholder = None
-                    await delivery.record("placeholder", None)
-                await self.outbox.ephemeral(channel, inbound.user, render_reply(reply), thread_ts=thread_ts)
-                await delivery.record("answer", "ephemeral")
-                await self._upload_private(inbound.user, reply)
-                return
-            messages = render_reply(reply, owner=inbound.user)
-
-            async def part_posted(ts: str | None) -> None:
-                posted.append(ts or "")
-                await delivery.record("parts", list(posted))
-
-            await self.outbox.post(channel, messages, thread_ts=thread_ts, placeholder_ts=placeholder,
-                                   skip=len(posted), on_posted=part_posted)
-            await delivery.record("answer", posted[0] if posted else None)
-            if reply.attachments:
-                await self.outbox.upload(channel, reply.attachments, thread_ts=thread_ts)
         except asyncio.CancelledError:
             task.cancel()
             if placeholder and not posted:
@@ -171,6 +151,30 @@ class SlackBot:
                 await self.outbox.delete(channel, placeholder)
                 await delivery.record("placeholder", None)
             raise
+        await uninterrupted(self._send_message(inbound, delivery, reply, thread_ts, placeholder, posted))
+
+    async def _send_message(self, inbound: Inbound, delivery: Delivery, reply: Reply, thread_ts: str | None,
+                            placeholder: str | None, posted: list[str]) -> None:
+        channel = inbound.channel
+        if reply.ephemeral:
+            if placeholder:
+                await self.outbox.delete(channel, placeholder)
+                await delivery.record("placeholder", None)
+            await self.outbox.ephemeral(channel, inbound.user, render_reply(reply), thread_ts=thread_ts)
+            await delivery.record("answer", "ephemeral")
+            await self._upload_private(inbound.user, reply)
+            return
+        messages = render_reply(reply, owner=inbound.user)
+
+        async def part_posted(ts: str | None) -> None:
+            posted.append(ts or "")
+            await delivery.record("parts", list(posted))
+
+        await self.outbox.post(channel, messages, thread_ts=thread_ts, placeholder_ts=placeholder,
+                               skip=len(posted), on_posted=part_posted)
+        await delivery.record("answer", posted[0] if posted else None)
+        if reply.attachments:
+            await self.outbox.upload(channel, reply.attachments, thread_ts=thread_ts)
 
     async def _thinking(self, channel: str, thread_ts: str | None) -> str | None:
         try:
@@ -217,6 +221,11 @@ class SlackBot:
                 await self.outbox.delete_original(response_url)
                 await delivery.record("thinking", False)
             raise
+        await uninterrupted(self._send_command(inbound, delivery, body, reply, thinking))
+
+    async def _send_command(self, inbound: Inbound, delivery: Delivery, body: dict[str, Any], reply: Reply,
+                            thinking: bool) -> None:
+        response_url = body.get("response_url") or ""
         messages = render_reply(reply, owner=inbound.user)
         if reply.ephemeral and response_url:
             await self.outbox.respond(response_url, messages, ephemeral=True, replace=thinking)
@@ -260,12 +269,16 @@ class SlackBot:
         """Forward the press; replace the message in place only for the person it was rendered for."""
         if "answer" in delivery.steps:
             return
+        reply = await self.ask(inbound)
+        await uninterrupted(self._send_action(inbound, delivery, reply, body, action))
+
+    async def _send_action(self, inbound: Inbound, delivery: Delivery, reply: Reply, body: dict[str, Any],
+                           action: dict[str, Any]) -> None:
         container = body.get("container") or {}
         response_url = body.get("response_url") or ""
         message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
         is_ephemeral = bool(container.get("is_ephemeral"))
         owner = owner_of_block(action.get("block_id"))
-        reply = await self.ask(inbound)
         own_message = owner is None or owner == inbound.user
         messages = render_reply(reply, owner=inbound.user)
         if reply.replace and own_message and (is_ephemeral or not message_ts):
