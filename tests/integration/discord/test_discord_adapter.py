@@ -415,3 +415,29 @@ async def test_rejected_token_is_a_config_error(fake: FakeDiscord, discord_store
     settings = Settings(discord_token="wrong", discord_api_base_url=fake.api_base, discord_gateway_url=fake.gateway_url)
     with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
         await asyncio.wait_for(run_discord(settings, brain, discord_store), timeout=10)
+
+
+# --- privacy -----------------------------------------------------------------------------------
+
+
+class PrivateAfterAWhile:
+    """A brain whose /career reply turns out private (as a rate-limit note is) after a slow start."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def handle(self, inbound: Inbound) -> Reply:
+        await asyncio.sleep(self.delay)
+        return Reply(text="Only you should see this note.", intent="rate_limited", ephemeral=True)
+
+
+async def test_slow_career_answer_that_is_private_never_lands_in_the_public_note(fake: FakeDiscord, start_bot) -> None:
+    await start_bot(PrivateAfterAWhile(0.3), answer_budget=0.05)
+    token = await run_command(fake, ALICE, "career", {"question": "Is AI engineering for me?"})
+    first = await callback_for(fake, token)
+    assert first.json["type"] == 5 and not (first.json.get("data") or {}).get("flags", 0) & 64
+    followup = await fake.wait_call("POST", rf"/webhooks/{APP_ID}/{token}$")
+    assert followup.json["flags"] & 64, "the private answer is an ephemeral follow-up"
+    assert fake.find_calls("DELETE", ORIGINAL), "the public thinking note was deleted"
+    edits = fake.find_calls("PATCH", ORIGINAL)
+    assert not any("Only you" in str(call.json) for call in edits), "the public note never held the answer"
