@@ -64,3 +64,18 @@ def test_public_url_is_read_and_checked() -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env({"CAREERBOT_PUBLIC_URL": "bot.example.org"})
     assert "CAREERBOT_PUBLIC_URL" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "soon"])
+def test_drain_seconds_must_be_finite_and_not_negative(value: str) -> None:
+    with pytest.raises(ConfigError, match="CAREERBOT_DRAIN_SECONDS"):
+        Settings.from_env({"CAREERBOT_DRAIN_SECONDS": value})
+
+
+def test_drain_retention_and_lease_settings() -> None:
+    s = Settings.from_env({"CAREERBOT_DRAIN_SECONDS": "0", "CAREERBOT_EVENT_RETENTION_HOURS": "24",
+                           "CAREERBOT_INBOX_LEASE_SECONDS": "5"})
+    assert (s.drain_seconds, s.event_retention_hours, s.inbox_lease_seconds) == (0.0, 24.0, 5.0)
+    assert Settings.from_env({}).drain_seconds == 10.0
+    with pytest.raises(ConfigError, match="CAREERBOT_EVENT_RETENTION_HOURS"):
+        Settings.from_env({"CAREERBOT_EVENT_RETENTION_HOURS": "0.1"})
