@@ -1,7 +1,8 @@
 """Soak and crash benchmark: is any answer lost or doubled when workers die or are stopped?
 
 Two real workers (`careerbot run slack --http PORT`, the real brain) share one PostgreSQL
-database and one local fake of the Slack Web API (tests/integration/slack/slack_fake_api.py).
+database and one local fake of the Slack Web API (tests/integration/slack/slack_fake_api.py, run in
+its own process by benchmarks/fake_slack_server.py).
 This process plays Slack: it sends signed `app_mention` events, alternating between the workers
 like a load balancer, at `--rate` events an hour for `--seconds`, then `--burst-rate` for
 `--burst-seconds`. A request that is refused, fails or is not acknowledged within 3 s is retried on
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration" / "slack")]
 
 import aiohttp  # noqa: E402
-from slack_fake_api import BOT_USER, TEAM, TOKEN, FakeSlack  # noqa: E402
+from slack_fake_api import BOT_USER, TEAM, TOKEN  # noqa: E402
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
 SECRET = "soak-signing-secret"
@@ -172,38 +173,45 @@ async def send_event(session: aiohttp.ClientSession, workers: list[Worker], i: i
         await asyncio.sleep(min(5.0, 0.5 * 2**attempt))
 
 
-def tally(fake: FakeSlack, sent: dict[str, Sent]) -> dict[str, Any]:
+async def fetch_calls(session: aiohttp.ClientSession, base_url: str) -> list[dict[str, Any]]:
+    async with session.get(f"{base_url}/_calls", timeout=aiohttp.ClientTimeout(total=120)) as resp:
+        return list(await resp.json())
+
+
+def tally(calls: list[dict[str, Any]], sent: dict[str, Sent]) -> dict[str, Any]:
+    """Count per event. A placeholder edited twice with the same text is one answer (same message)."""
     from adapters.slack.render import thinking_message
 
     thinking = thinking_message().text
-    answers: dict[str, list[str]] = defaultdict(list)
+    posted: dict[str, list[str]] = defaultdict(list)  # thread -> texts of new messages
+    edited: dict[str, dict[str, str]] = defaultdict(dict)  # thread -> placeholder ts -> text
     answered_at: dict[str, float] = {}
-    placeholders: dict[str, set[str]] = defaultdict(set)
+    placeholder_thread: dict[str, str] = {}
     replaced: set[str] = set()
     deleted: set[str] = set()
-    for call in fake.calls:
-        p = call.params
-        if call.method == "chat.postEphemeral" and call.response.get("ok"):
-            answers[p.get("thread_ts")].append(str(p.get("text")))
-            answered_at.setdefault(p.get("thread_ts"), call.at)
-        elif call.method == "chat.postMessage" and call.response.get("ok"):
-            thread = p.get("thread_ts")
-            if p.get("text") == thinking:
-                placeholders[thread].add(call.response["ts"])
-            else:
-                answers[thread].append(str(p.get("text")))
-                answered_at.setdefault(thread, call.at)
-        elif call.method == "chat.update" and call.response.get("ok"):
-            replaced.add(p.get("ts"))
-            thread = next((t for t, ph in placeholders.items() if p.get("ts") in ph), None)
-            if thread is not None:
-                answers[thread].append(str(p.get("text")))
-                answered_at.setdefault(thread, call.at)
-        elif call.method == "chat.delete" and call.response.get("ok"):
-            deleted.add(p.get("ts"))
-    lost = [ts for ts, s in sent.items() if s.acked and not answers.get(ts)]
-    duplicated = [ts for ts in sent if len(answers.get(ts, [])) != len(set(answers.get(ts, [])))]
-    orphans = [ph for phs in placeholders.values() for ph in phs if ph not in replaced and ph not in deleted]
+    for call in calls:
+        if not call["ok"]:
+            continue
+        method, thread = call["method"], call["thread_ts"]
+        if method == "chat.postEphemeral" or (method == "chat.postMessage" and call["text"] != thinking):
+            posted[thread].append(str(call["text"]))
+            answered_at.setdefault(thread, call["at"])
+        elif method == "chat.postMessage":
+            placeholder_thread[call["response_ts"]] = thread
+        elif method == "chat.update" and call["ts"] in placeholder_thread:
+            replaced.add(call["ts"])
+            owner = placeholder_thread[call["ts"]]
+            edited[owner][call["ts"]] = str(call["text"])
+            answered_at.setdefault(owner, call["at"])
+        elif method == "chat.delete":
+            deleted.add(call["ts"])
+
+    def answers(ts: str) -> list[str]:
+        return posted.get(ts, []) + list(edited.get(ts, {}).values())
+
+    lost = [ts for ts in sent if not answers(ts)]
+    duplicated = [ts for ts in sent if len(answers(ts)) != len(set(answers(ts)))]
+    orphans = [ph for ph in placeholder_thread if ph not in replaced and ph not in deleted]
     acks = [s.ack_seconds[-1] for s in sent.values() if s.ack_seconds]
     latency = [answered_at[ts] - s.first_sent for ts, s in sent.items() if ts in answered_at]
     return {
@@ -211,7 +219,7 @@ def tally(fake: FakeSlack, sent: dict[str, Sent]) -> dict[str, Any]:
         "acked": sum(s.acked for s in sent.values()),
         "never_acked": sum(not s.acked for s in sent.values()),
         "retried_deliveries": sum(s.attempts - 1 for s in sent.values()),
-        "answered": len([ts for ts in sent if answers.get(ts)]),
+        "answered": len([ts for ts in sent if answers(ts)]),
         "lost": len(lost),
         "duplicated": len(duplicated),
         "orphan_placeholders": len(orphans),
@@ -219,17 +227,21 @@ def tally(fake: FakeSlack, sent: dict[str, Sent]) -> dict[str, Any]:
         "ack_max_ms": round(max(acks, default=0.0) * 1000, 1),
         "answer_p50_ms": round(percentile(latency, 0.50) * 1000, 1),
         "answer_p99_ms": round(percentile(latency, 0.99) * 1000, 1),
-        "examples": {"lost": lost[:5], "duplicated": duplicated[:5]},
+        "examples": {"lost": lost[:5], "duplicated": duplicated[:5], "orphans": orphans[:5]},
     }
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    fake = await FakeSlack().start()
+    fake_port = free_port()
+    fake = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "fake_slack_server.py"), str(fake_port)],
+                            cwd=ROOT, stdout=subprocess.PIPE)
+    assert fake.stdout is not None and fake.stdout.readline().strip() == b"ready"
+    fake_url = f"http://127.0.0.1:{fake_port}"
     db_url, db_name = create_database(args.database_url)
     tmp = Path(tempfile.mkdtemp(prefix="careerbot-soak-"))
     index_dir = Path(args.index_dir) if args.index_dir else tmp / "index"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_API_BASE_URL": fake.base_url + "/api", "CAREERBOT_DATABASE_URL": db_url,
+           "SLACK_API_BASE_URL": fake_url + "/api", "CAREERBOT_DATABASE_URL": db_url,
            "CAREERBOT_DATA_DIR": str(tmp), "CAREERBOT_INDEX_DIR": str(index_dir),
            "CAREERBOT_DRAIN_SECONDS": str(args.drain_seconds), "CAREERBOT_LOG_LEVEL": "INFO"}
     env.pop("SLACK_APP_TOKEN", None)
@@ -288,18 +300,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.gather(*tasks)
         load_seconds = time.monotonic() - t0
         await chaos_task
-        # Settle: until every acked event has an answer, or nothing changed for a while.
+        # Settle: until every event has an answer and no placeholder is left, or the time is up.
         deadline = time.monotonic() + args.settle_seconds
-        last = -1
-        while time.monotonic() < deadline:
-            result = tally(fake, sent)
-            if result["lost"] == 0 and result["orphan_placeholders"] == 0:
+        while True:
+            result = tally(await fetch_calls(session, fake_url), sent)
+            if (result["lost"] == 0 and result["orphan_placeholders"] == 0) or time.monotonic() > deadline:
                 break
-            if result["answered"] != last:
-                last = result["answered"]
-            await asyncio.sleep(1.0)
-        await fake.quiet(1.0)
-        result = tally(fake, sent)
+            await asyncio.sleep(5.0)
+        await asyncio.sleep(2.0)
+        result = tally(await fetch_calls(session, fake_url), sent)
         result.update({"load_seconds": round(load_seconds, 1), "rate_per_hour": args.rate,
                        "burst_rate_per_hour": args.burst_rate, "chaos": events, "logs": str(tmp)})
         return result
@@ -310,7 +319,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if await w.wait_exit(args.drain_seconds + 30) is None and w.proc is not None:
                 w.proc.kill()
         await session.close()
-        await fake.stop()
+        fake.terminate()
+        fake.wait(10)
         with contextlib.suppress(Exception):
             drop_database(args.database_url, db_name)
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.deliver import Outbox
@@ -56,8 +57,9 @@ class SlackBot:
     logger: logging.Logger
     thinking_delay: float = 1.0
     """Seconds before a "thinking" placeholder is posted; fast answers skip it (and its chat.update)."""
-    ack_budget: float = 1.0
-    """Seconds a listener waits for the event to be recorded before acking anyway (Slack allows 3)."""
+    ack_budget: float = 0.5
+    """Seconds a listener waits for the event to be recorded before acking anyway (Slack allows 3;
+    the rest is left for a busy event loop and the network)."""
 
     # --- recording and resuming ----------------------------------------------------------------
 
@@ -181,6 +183,9 @@ class SlackBot:
             return await self.outbox.thinking(channel, thread_ts=thread_ts)
         except SlackApiError as err:
             self.logger.warning("thinking indicator failed in %s: %s", channel, err.response.get("error"))
+            return None
+        except (TimeoutError, OSError, aiohttp.ClientError) as err:  # the answer matters more
+            self.logger.warning("thinking indicator failed in %s: %s", channel, type(err).__name__)
             return None
 
     async def _upload_private(self, user: str, reply: Reply) -> None:
