@@ -66,10 +66,10 @@ async def test_drain_hands_back_deletes_the_placeholder_and_another_worker_answe
     event = app_mention("How do I move from data analysis to ML engineering?")
     ts = event["event"]["ts"]
     key = f"slack:T0CAREER:{CHANNEL}:{ts}"
-    assert (await first.send.event(event)).status == 200
+    assert (await asyncio.wait_for(first.send.event(event), 60)).status == 200
     (placeholder,) = await fake.wait_for("chat.postMessage", where=lambda c: c.params.get("text") == thinking_message().text)
-    await gated.asked.wait()
-    finished, handed_back = await slack_bot_of(first.app).inbox.drain(0)
+    await asyncio.wait_for(gated.asked.wait(), 60)
+    finished, handed_back = await asyncio.wait_for(slack_bot_of(first.app).inbox.drain(0), 60)
     assert (finished, handed_back) == (0, 1)
     deleted = fake.calls_to("chat.delete")
     assert [c.params.get("ts") for c in deleted] == [placeholder.response["ts"]], "no orphan placeholder"
@@ -77,11 +77,11 @@ async def test_drain_hands_back_deletes_the_placeholder_and_another_worker_answe
 
     # A redelivery of the same event to the other worker is recognised, not answered twice...
     second = await start_app(brain, store)
-    assert (await second.send.event(event, retry_num=1)).status == 200
+    assert (await asyncio.wait_for(second.send.event(event, retry_num=1), 60)).status == 200
     await asyncio.sleep(0)
     # ...and its sweeper resumes the handed-back event.
     inbox = slack_bot_of(second.app).inbox
-    assert await inbox.sweep_once() == 1
+    assert await asyncio.wait_for(inbox.sweep_once(), 60) == 1
     assert await inbox.wait_idle(30)
     answers = [c for c in thread_posts(fake, ts) if c.params.get("text") != thinking_message().text]
     assert answers and len({c.params.get("text") for c in answers}) == len(answers), "answered once"
