@@ -61,7 +61,9 @@ class CommandsCog(commands.Cog, name="Commands"):
     @app_commands.command(name="career", description="Ask a career question; answers cite their sources.")
     @app_commands.describe(question="What you want to know", private="Only you see the answer")
     async def career(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
-        await self._run(interaction, "career", question, private=private)
+        # The brain answers /career privately (with a "Share in channel" button), so a slow answer
+        # defers privately too: the "thinking" note must not be public.
+        await self._run(interaction, "career", question, private=private, private_if_slow=True)
 
     @app_commands.command(name="plan", description="A staged learning plan for your background and goal.")
     @app_commands.describe(profile="Your background and goal, e.g. 'backend dev, want to build LLM apps'")

@@ -305,6 +305,7 @@ async def test_slow_answer_is_deferred_then_edited(fake: FakeDiscord, start_bot,
     token = await run_command(fake, ALICE, "career", {"question": "What does an AI engineer do all day?"})
     first = await callback_for(fake, token)
     assert first.json["type"] == 5  # deferred "thinking", well inside Discord's 3 s
+    assert first.json["data"]["flags"] & 64, "/career answers privately, so it also defers privately"
     edit = await fake.wait_call("PATCH", rf"/webhooks/{APP_ID}/{token}/messages/@original")
     assert embed_text(edit.json) and edit.at > first.at
 
@@ -421,7 +422,7 @@ async def test_rejected_token_is_a_config_error(fake: FakeDiscord, discord_store
 
 
 class PrivateAfterAWhile:
-    """A brain whose /career reply turns out private (as a rate-limit note is) after a slow start."""
+    """A brain whose reply to a publicly deferred command turns out private (as a rate-limit note is)."""
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
@@ -431,9 +432,9 @@ class PrivateAfterAWhile:
         return Reply(text="Only you should see this note.", intent="rate_limited", ephemeral=True)
 
 
-async def test_slow_career_answer_that_is_private_never_lands_in_the_public_note(fake: FakeDiscord, start_bot) -> None:
+async def test_slow_reply_that_turns_out_private_never_lands_in_the_public_note(fake: FakeDiscord, start_bot) -> None:
     await start_bot(PrivateAfterAWhile(0.3), answer_budget=0.05)
-    token = await run_command(fake, ALICE, "career", {"question": "Is AI engineering for me?"})
+    token = await run_command(fake, ALICE, "plan", {"profile": "backend developer, wants to build LLM apps"})
     first = await callback_for(fake, token)
     assert first.json["type"] == 5 and not (first.json.get("data") or {}).get("flags", 0) & 64
     followup = await fake.wait_call("POST", rf"/webhooks/{APP_ID}/{token}$")
