@@ -89,6 +89,8 @@ class QuizPort(Protocol):
 
 
 AgentFn = Callable[[Inbound, str, Sequence[Turn]], Awaitable[Reply | None]]
+AnswerObserver = Callable[[Inbound, Reply, float], None]
+"""Told of every answer `handle` gives (the inbound, the reply, seconds taken): metrics, answer logs."""
 
 
 class Brain:
@@ -102,6 +104,8 @@ class Brain:
         secrets: values that must never appear in a reply (tokens, keys).
         rate_limit: (messages, seconds) allowed per user.
         workers: threads that run the synchronous answer path.
+        observers: called with (inbound, reply, seconds) after every `handle`; one that raises is
+            logged and skipped, it never costs the user the answer.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class Brain:
         secrets: Sequence[str] = (),
         rate_limit: tuple[int, float] = (30, 60.0),
         workers: int = 32,
+        observers: Sequence[AnswerObserver] = (),
     ) -> None:
         self.services = services
         self.store = store
@@ -122,13 +127,25 @@ class Brain:
         self._secrets = tuple(s for s in secrets if s)
         self._rate_limit = rate_limit
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brain")
+        self._observers = tuple(observers)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     # --- entry points ----------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Reply:
-        """Answer one inbound; never raises."""
+        """Answer one inbound; never raises. Observers see every reply, apologies included."""
+        started = time.perf_counter()
+        reply = await self._handle(inbound)
+        seconds = time.perf_counter() - started
+        for observe in self._observers:
+            try:
+                observe(inbound, reply, seconds)
+            except Exception:
+                _log.warning("answer observer %r failed", observe, exc_info=True)
+        return reply
+
+    async def _handle(self, inbound: Inbound) -> Reply:
         try:
             if self.agent is not None and inbound.kind in (Kind.MENTION, Kind.DM):
                 reply = await self._try_agent(inbound)
@@ -170,7 +187,7 @@ class Brain:
             if answer_id and vote in ("up", "down") and self.store.get_answer(answer_id) is not None:
                 self.store.record_feedback(answer_id, inbound.user_key, vote == "up")
                 return Reply(text="Thanks for the feedback! It helps us improve the answers.", intent="feedback",
-                             ephemeral=True)
+                             ephemeral=True, data={"vote": vote})
             return Reply(text="I couldn't find that answer any more, so the feedback wasn't recorded.",
                          intent="feedback", ephemeral=True)
         if kind == "share":
@@ -434,8 +451,9 @@ class Brain:
         if reply is None:
             offline = await asyncio.to_thread(self._free_text, inbound)
             return _with(offline, text=f"{_LLM_FALLBACK_NOTE}\n\n{offline.text}",
-                         data={**offline.data, "llm_fallback": reason})
-        return await asyncio.to_thread(self._remember_agent_reply, inbound, cleaned.text, reply)
+                         data={**offline.data, "llm": "fallback", "llm_fallback": reason})
+        remembered = await asyncio.to_thread(self._remember_agent_reply, inbound, cleaned.text, reply)
+        return _with(remembered, data={**remembered.data, "llm": "answered"})
 
     def _known_about(self, inbound: Inbound, text: str) -> str:
         """The LLM path keeps the same conversation state: this message's facts are stored, earlier ones returned."""

@@ -89,8 +89,9 @@ def _llm_key(env: Mapping[str, str], llm: str | None) -> str | None:
 class Settings:
     """Frozen runtime configuration; build it with `Settings.from_env()`."""
 
-    data_dir: Path = field(default_factory=lambda: _PROJECT_ROOT / "data")
-    index_dir: Path = field(default_factory=lambda: _PROJECT_ROOT / "data" / "index")
+    # ./data of the folder the bot is started in (like .env), never the source tree or site-packages.
+    data_dir: Path = field(default_factory=lambda: Path.cwd() / "data")
+    index_dir: Path = field(default_factory=lambda: Path.cwd() / "data" / "index")
     knowledge_dir: Path = field(default_factory=lambda: _PROJECT_ROOT / "knowledge")
     database_url: str = ""
     llm: str | None = None
@@ -98,6 +99,8 @@ class Settings:
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 20.0
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one object per line)
+    http_port: int | None = None  # /healthz, /readyz, /metrics while `careerbot run` serves a platform
     public_url: str = ""  # where the project's article pages are served; citations link there when set
 
     discord_token: str | None = field(default=None, repr=False)
@@ -185,6 +188,13 @@ class Settings:
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"CAREERBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+        log_format = env.get("CAREERBOT_LOG_FORMAT", "text").strip().lower() or "text"
+        if log_format not in ("text", "json"):
+            raise ConfigError(f"CAREERBOT_LOG_FORMAT must be text or json, got {log_format!r}")
+        http_port = _int(env, "CAREERBOT_HTTP_PORT", None, minimum=1)
+        if http_port is not None and http_port > 65535:
+            raise ConfigError(f"CAREERBOT_HTTP_PORT must be a TCP port (1-65535), got {http_port}")
+
         return cls(
             data_dir=data_dir,
             index_dir=index_dir,
@@ -195,6 +205,8 @@ class Settings:
             llm_api_key=_llm_key(env, llm),
             llm_timeout=_float(env, "CAREERBOT_LLM_TIMEOUT", 20.0),
             log_level=log_level,
+            log_format=log_format,
+            http_port=http_port,
             public_url=(_url(env, "CAREERBOT_PUBLIC_URL", ("http", "https")) or "").rstrip("/"),
             discord_token=_token(env, "DISCORD_TOKEN"),
             discord_api_base_url=_url(env, "DISCORD_API_BASE_URL", ("http", "https")),
