@@ -19,7 +19,7 @@ import discord
 import pytest
 
 HERE = Path(__file__).resolve().parent
-for folder in (HERE.parent / "slack", HERE.parent / "discord"):
+for folder in (HERE.parent / "slack", HERE.parent / "discord", HERE.parent / "llm"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
