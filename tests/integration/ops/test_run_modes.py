@@ -14,7 +14,8 @@ from conftest import OpsClient, free_port
 from fake_discord import BOT_USER, FakeDiscord, user_payload
 from fake_discord import TOKEN as DISCORD_TOKEN
 from prometheus_client.parser import text_string_to_metric_families
-from slack_fake_api import APP_TOKEN, BOT_USER as SLACK_BOT, TEAM, FakeSlack
+from slack_fake_api import APP_TOKEN, TEAM, FakeSlack
+from slack_fake_api import BOT_USER as SLACK_BOT
 from slack_fake_api import TOKEN as SLACK_TOKEN
 from slack_sdk.signature import SignatureVerifier
 
