@@ -190,6 +190,10 @@ def check_local(settings: Settings) -> list[CheckResult]:
     results.append(CheckResult("knowledge", "ok" if count else "config",
                                f"{count} articles in {articles}" if count else f"no articles in {articles}"))
     results.append(_check_store(settings))
+    if settings.discord_shard_count:
+        shards = ",".join(map(str, settings.discord_shard_ids)) or "all"
+        results.append(CheckResult("discord shards", "ok",
+                                   f"this process runs shard(s) {shards} of {settings.discord_shard_count}"))
     manifest = settings.index_dir / "manifest.json"
     results.append(CheckResult("index", "ok", f"present at {settings.index_dir}" if manifest.is_file()
                                else "not built yet: `careerbot run` builds it (about 30 s), or `careerbot index build`"))

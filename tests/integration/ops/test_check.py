@@ -187,3 +187,41 @@ async def test_dotenv_and_data_folder_come_from_the_current_folder(tmp_path: Pat
     assert status == 0, out
     assert f"{tmp_path / 'data'} is writable" in out
     assert (tmp_path / "data").is_dir()
+
+
+async def test_container_healthcheck_script(sqlite_store_path: Path) -> None:
+    """deploy/healthcheck.py (the image's HEALTHCHECK) against a real ops server: ready, not ready, down."""
+    from bot.ops import Health, Metrics, start_ops_server
+    from bot.store import open_store
+
+    script = Path(__file__).parents[3] / "deploy" / "healthcheck.py"
+    port = free_port()
+
+    async def probe(*args: str) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(sys.executable, str(script), "--port", str(port), *args,
+                                                    stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        return proc.returncode or 0, out.decode()
+
+    store = open_store(f"sqlite:///{sqlite_store_path}")
+    health = Health(store, index_loaded=lambda: True)
+    connected = {"discord": False}
+    health.add_platform("discord", lambda: connected["discord"])
+    runner = await start_ops_server(health, Metrics(), port, host="127.0.0.1")
+    try:
+        status, out = await probe()
+        assert status == 1 and "answered 503" in out and '"discord": "not connected"' in out
+        assert (await probe("--path", "/healthz"))[0] == 0
+        connected["discord"] = True
+        assert await probe() == (0, "")
+    finally:
+        await runner.cleanup()
+        health.close()
+        store.close()
+    status, out = await probe()
+    assert status == 1 and "Connection refused" in out
+
+
+@pytest.fixture
+def sqlite_store_path(tmp_path: Path) -> Path:
+    return tmp_path / "health.sqlite3"
