@@ -254,6 +254,13 @@ async def run_adapters(platform: str | None, runtime: Any, metrics: Any = None, 
     settings = runtime.settings
     metrics = metrics or Metrics()
     health = Health(runtime.store, index_loaded=lambda: bool(runtime.knowledge.index.chunks))
+    ops_runner = None
+    if settings.http_port is not None and settings.http_port != slack_http_port:
+        try:  # first: a taken port is a one-line error before any platform connects
+            ops_runner = await start_ops_server(health, metrics, settings.http_port)
+        except BaseException:
+            health.close()
+            raise
     tasks = []
     if platform in (None, "slack") and (settings.slack_enabled or platform == "slack"):
         from adapters.slack import run_slack
@@ -264,9 +271,6 @@ async def run_adapters(platform: str | None, runtime: Any, metrics: Any = None, 
         from adapters.discord import run_discord
 
         tasks.append(run_discord(settings, runtime.brain, runtime.store, health=health))
-    ops_runner = None
-    if settings.http_port is not None and settings.http_port != slack_http_port:
-        ops_runner = await start_ops_server(health, metrics, settings.http_port)
     try:
         await asyncio.gather(*tasks)
     finally:

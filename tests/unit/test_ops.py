@@ -181,3 +181,19 @@ def test_library_noise_is_quiet() -> None:
 def test_json_formatter_renders_odd_extras_as_text() -> None:
     record = logging.makeLogRecord({"name": "x", "levelname": "INFO", "msg": "m", "thing": object()})
     assert json.loads(JsonFormatter().format(record))["thing"].startswith("<object")
+
+
+async def test_a_taken_ops_port_is_a_one_line_config_error(sqlite) -> None:
+    import socket
+
+    from bot.config import ConfigError
+    from bot.ops import start_ops_server
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        health = Health(sqlite, index_loaded=lambda: True)
+        with pytest.raises(ConfigError, match=f"CAREERBOT_HTTP_PORT {port}: cannot listen"):
+            await start_ops_server(health, Metrics(), port, host="127.0.0.1")
+        health.close()
