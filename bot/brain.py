@@ -451,9 +451,9 @@ class Brain:
         if reply is None:
             offline = await asyncio.to_thread(self._free_text, inbound)
             return _with(offline, text=f"{_LLM_FALLBACK_NOTE}\n\n{offline.text}",
-                         data={**offline.data, "llm": "fallback", "llm_fallback": reason})
+                         data={**offline.data, "llm_outcome": "fallback", "llm_fallback": reason})
         remembered = await asyncio.to_thread(self._remember_agent_reply, inbound, cleaned.text, reply)
-        return _with(remembered, data={**remembered.data, "llm": "answered"})
+        return _with(remembered, data={**remembered.data, "llm_outcome": "answered"})
 
     def _known_about(self, inbound: Inbound, text: str) -> str:
         """The LLM path keeps the same conversation state: this message's facts are stored, earlier ones returned."""

@@ -60,7 +60,7 @@ class Metrics:
         vote = reply.data.get("vote") if reply.data else None
         if intent == "feedback" and vote in ("up", "down"):
             self.feedback.labels(vote).inc()
-        llm = reply.data.get("llm") if reply.data else None
+        llm = reply.data.get("llm_outcome") if reply.data else None
         if llm == "answered":
             self.llm_calls.labels("answered").inc()
         elif llm == "fallback":

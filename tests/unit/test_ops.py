@@ -106,8 +106,8 @@ def test_registries_are_per_instance() -> None:
 
 async def test_observe_counts_votes_llm_outcomes_and_rate_limits(sqlite) -> None:
     m = Metrics()
-    m.observe(inbound(), Reply(text="ok", intent="question", data={"llm": "answered"}), 0.3)
-    m.observe(inbound(), Reply(text="ok", intent="question", data={"llm": "fallback", "llm_fallback": "timeout"}), 1.2)
+    m.observe(inbound(), Reply(text="ok", intent="question", data={"llm_outcome": "answered"}), 0.3)
+    m.observe(inbound(), Reply(text="ok", intent="question", data={"llm_outcome": "fallback", "llm_fallback": "timeout"}), 1.2)
     m.observe(inbound("discord"), Reply(text="thanks", intent="feedback", data={"vote": "down"}), 0.01)
     m.observe(inbound("discord"), Reply(text="slow down", intent="rate_limited"), 0.001)
     got = values((await m.render(sqlite)).decode())
