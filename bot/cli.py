@@ -168,6 +168,7 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
     from bot.runtime import Runtime
 
     logging.getLogger("careerbot").debug("settings: %s", settings.describe())  # secrets show as set/unset
+    _build_index_if_needed(settings)
     runtime = Runtime.create(settings, observers=observers)
     try:
         if command == "chat" and args.json:
@@ -186,6 +187,27 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
         return _one_shot(args, runtime)
     finally:
         runtime.close()
+
+
+def _build_index_if_needed(settings: Any) -> None:
+    """A missing or stale index is built here, with a progress bar on a terminal, rather than
+    silently inside `Runtime.create` (the first start spends most of its time here)."""
+    from knowledge.index import index_status
+
+    sources = [settings.knowledge_dir / "articles"]
+    status = index_status(settings.index_dir, sources)
+    if status == "fresh":
+        return
+    from bot.progress import ProgressEmbeddings, progress_bar
+    from knowledge.embeddings import MiniLMEmbeddings
+    from knowledge.index import IndexError_, build_index
+
+    logging.getLogger("careerbot").info("building the knowledge index (%s) into %s", status, settings.index_dir)
+    try:
+        with progress_bar(f"building the knowledge index ({status})") as bar:
+            build_index(sources, settings.index_dir, ProgressEmbeddings(MiniLMEmbeddings(), bar))
+    except IndexError_ as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _wants_console(args: argparse.Namespace, settings: Any) -> bool:
