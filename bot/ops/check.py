@@ -200,22 +200,42 @@ def check_local(settings: Settings) -> list[CheckResult]:
     return results
 
 
-def _check_store(settings: Settings) -> CheckResult:
-    from bot.store import open_store
+def _check_store(settings: Settings, *, timeout: float = 5.0) -> CheckResult:
+    """Connect and run `SELECT 1`, changing nothing (no file created, no migration run)."""
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        import sqlite3
 
-    if settings.database_url.startswith("sqlite:///") and not os.access(
-            Path(settings.database_url.removeprefix("sqlite:///")).parent, os.W_OK):
-        return CheckResult("database", "config", "the SQLite file's folder is not writable")
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            writable = os.access(path.parent if path.parent.exists() else settings.data_dir, os.W_OK)
+            return CheckResult("database", "ok" if writable else "config",
+                               f"SQLite file {path} will be created" if writable
+                               else f"SQLite file {path}: its folder is not writable")
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout) as conn:
+                conn.execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            return CheckResult("database", "config", f"SQLite file {path}: {exc}")
+        return CheckResult("database", "ok", f"SQLite file {path} opens")
     try:
-        store = open_store(settings.database_url)
-    except Exception as exc:
-        kind = "sqlite" if settings.database_url.startswith("sqlite") else "postgresql"
-        return CheckResult("database", "unreachable", f"{kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+        import psycopg
+    except ImportError:
+        return CheckResult("database", "config", "CAREERBOT_DATABASE_URL is PostgreSQL but psycopg is not installed "
+                                                 "(pip install 'careerbot[postgres]')")
     try:
-        store.load_conversation("check:probe")
-    finally:
-        store.close()
-    return CheckResult("database", "ok", settings.database_url.split("://")[0] + " store opens and answers")
+        with psycopg.connect(url, connect_timeout=max(1, int(timeout))) as conn:
+            conn.execute("SELECT 1").fetchone()
+    except psycopg.OperationalError as exc:
+        message = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else type(exc).__name__
+        refused = "authentication failed" in message or "password" in message or (
+            "role" in message and "does not exist" in message)
+        if refused:
+            return CheckResult("database", "rejected", f"PostgreSQL refused the credentials: {message}")
+        return CheckResult("database", "unreachable", f"PostgreSQL: {message}")
+    except psycopg.Error as exc:
+        return CheckResult("database", "error", f"PostgreSQL: {type(exc).__name__}")
+    return CheckResult("database", "ok", "PostgreSQL answers")
 
 
 async def run_checks(settings: Settings, *, platforms: Iterable[str] | None = None, llm: bool = True,

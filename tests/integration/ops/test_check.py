@@ -225,3 +225,30 @@ async def test_container_healthcheck_script(sqlite_store_path: Path) -> None:
 @pytest.fixture
 def sqlite_store_path(tmp_path: Path) -> Path:
     return tmp_path / "health.sqlite3"
+
+
+@pytest.mark.postgres
+def test_database_check_tells_refused_credentials_from_an_unreachable_server(tmp_path: Path) -> None:
+    from bot.ops.check import _check_store
+
+    url = os.environ.get("CAREERBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    good = _check_store(Settings(data_dir=tmp_path, database_url=url))
+    if good.status == "unreachable":
+        pytest.skip(f"PostgreSQL is not running at {url.split('@')[-1]}: {good.detail}")
+    assert good.status == "ok"
+    host = url.split("@", 1)[1]
+    nobody = _check_store(Settings(data_dir=tmp_path, database_url=f"postgresql://careerbot_no_such_role@{host}"))
+    assert nobody.status == "rejected" and "careerbot_no_such_role" in nobody.detail
+    down = _check_store(Settings(data_dir=tmp_path, database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/test"))
+    assert down.status == "unreachable"
+
+
+def test_sqlite_check_changes_nothing(tmp_path: Path) -> None:
+    from bot.ops.check import _check_store
+    from bot.store import open_store
+
+    path = tmp_path / "db" / "careerbot.sqlite3"
+    s = Settings(data_dir=tmp_path, database_url=f"sqlite:///{path}")
+    assert _check_store(s).status == "ok" and not path.exists()
+    open_store(s.database_url).close()
+    assert _check_store(s) == CheckResult("database", "ok", f"SQLite file {path} opens")
