@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import replace
@@ -114,17 +115,18 @@ async def test_slack_socket_mode_with_ops_port(settings, knowledge, store, slack
 
     await until(counted, "the answer to be counted")
 
-    for ws in list(slack_fake.sockets):  # Slack drops the socket: not ready until the client reconnects
+    # Slack drops the socket and the reconnect is held: not ready until the client is connected again.
+    slack_fake.socket_gate = asyncio.Event()
+    for ws in list(slack_fake.sockets):
         await ws.close()
-    saw_not_ready = False
 
-    async def reconnected() -> bool:
-        nonlocal saw_not_ready
-        status, _ = await ops.get("/readyz")
-        saw_not_ready = saw_not_ready or status == 503
-        return status == 200 and saw_not_ready
+    async def status_is(code: int) -> bool:
+        status, text = await ops.get("/readyz")
+        return status == code and (code == 200 or '"slack": "not connected"' in text)
 
-    await until(reconnected, "a 503 while disconnected, then 200 after the reconnect", timeout=30)
+    await until(lambda: status_is(503), "a 503 naming slack while disconnected", timeout=30)
+    slack_fake.socket_gate.set()
+    await until(lambda: status_is(200), "200 after the reconnect", timeout=30)
 
 
 async def test_discord_with_ops_port(settings, knowledge, store, discord_fake: FakeDiscord, serve, http) -> None:

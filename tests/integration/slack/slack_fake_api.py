@@ -58,6 +58,7 @@ class FakeSlack:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
     _envelopes: Any = field(default_factory=lambda: itertools.count(1))
+    socket_gate: asyncio.Event | None = None  # when set by a test, new sockets wait for it (a reconnect on hold)
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> FakeSlack:
@@ -190,6 +191,8 @@ class FakeSlack:
 
     # --- Socket Mode (a websocket per connection: hello, envelopes out, acks in) ---------------
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        if self.socket_gate is not None:
+            await self.socket_gate.wait()
         ws = web.WebSocketResponse(heartbeat=None)
         await ws.prepare(request)
         self.sockets.append(ws)
