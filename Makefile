@@ -15,12 +15,19 @@ TORCH_SPEC ?= torch==2.13.0
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing careerbot (first time: several minutes, about 2 GB)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH_SPEC) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "==> [1/2] PyTorch, CPU build ($(TORCH_SPEC))"
+	$(BIN)/python -m pip install --progress-bar on --disable-pip-version-check $(TORCH_SPEC) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	@echo "==> [2/2] careerbot and its dependencies"
+	$(BIN)/python -m pip install --progress-bar on --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
+	@echo "==> installed"
 
 run: $(STAMP)
+	@echo "==> checking configuration and tokens (careerbot check)"
+	@$(BIN)/careerbot check
+	@echo "==> starting: loading the model and the index (the first start builds the index, about 30 s)"
 	$(BIN)/careerbot run
 
 test: $(STAMP)

@@ -89,6 +89,8 @@ class QuizPort(Protocol):
 
 
 AgentFn = Callable[[Inbound, str, Sequence[Turn]], Awaitable[Reply | None]]
+AnswerObserver = Callable[[Inbound, Reply, float], None]
+"""Told of every answer `handle` gives (the inbound, the reply, seconds taken): metrics, answer logs."""
 
 
 class Brain:
@@ -105,6 +107,8 @@ class Brain:
         max_waiting: answers allowed to wait for a free worker. Past that a message gets a short
             "busy" reply at once: under overload the queue (and so every latency) stays bounded,
             instead of growing until every answer is late.
+        observers: called with (inbound, reply, seconds) after every `handle`; one that raises is
+            logged and skipped, it never costs the user the answer.
     """
 
     def __init__(
@@ -118,6 +122,7 @@ class Brain:
         rate_limit: tuple[int, float] = (30, 60.0),
         workers: int = 32,
         max_waiting: int = 256,
+        observers: Sequence[AnswerObserver] = (),
     ) -> None:
         self.services = services
         self.store = store
@@ -129,13 +134,25 @@ class Brain:
         self._capacity = workers + max_waiting
         self._admitted = 0
         self.shed = 0  # messages answered "busy" because the queue was full (benchmarks report it)
+        self._observers = tuple(observers)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     # --- entry points ----------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Reply:
-        """Answer one inbound; never raises."""
+        """Answer one inbound; never raises. Observers see every reply, apologies included."""
+        started = time.perf_counter()
+        reply = await self._handle(inbound)
+        seconds = time.perf_counter() - started
+        for observe in self._observers:
+            try:
+                observe(inbound, reply, seconds)
+            except Exception:
+                _log.warning("answer observer %r failed", observe, exc_info=True)
+        return reply
+
+    async def _handle(self, inbound: Inbound) -> Reply:
         try:
             loop = asyncio.get_running_loop()
             reply = None
@@ -204,7 +221,7 @@ class Brain:
             if answer_id and vote in ("up", "down") and self.store.get_answer(answer_id) is not None:
                 self.store.record_feedback(answer_id, inbound.user_key, vote == "up")
                 return Reply(text="Thanks for the feedback! It helps us improve the answers.", intent="feedback",
-                             ephemeral=True)
+                             ephemeral=True, data={"vote": vote})
             return Reply(text="I couldn't find that answer any more, so the feedback wasn't recorded.",
                          intent="feedback", ephemeral=True)
         if kind == "share":
@@ -468,8 +485,9 @@ class Brain:
         if reply is None:
             offline = await asyncio.to_thread(self._free_text, inbound)
             return _with(offline, text=f"{_LLM_FALLBACK_NOTE}\n\n{offline.text}",
-                         data={**offline.data, "llm_fallback": reason})
-        return await asyncio.to_thread(self._remember_agent_reply, inbound, cleaned.text, reply)
+                         data={**offline.data, "llm_outcome": "fallback", "llm_fallback": reason})
+        remembered = await asyncio.to_thread(self._remember_agent_reply, inbound, cleaned.text, reply)
+        return _with(remembered, data={**remembered.data, "llm_outcome": "answered"})
 
     def _known_about(self, inbound: Inbound, text: str) -> str:
         """The LLM path keeps the same conversation state: this message's facts are stored, earlier ones returned."""

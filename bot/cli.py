@@ -1,8 +1,9 @@
 """`careerbot`: the command-line entry point (see the contract in docs/ARCHITECTURE.md).
 
-This is the only place that loads `.env` and reads the environment (through `Settings.from_env`).
-Errors an operator can fix (a bad variable, a missing folder, a malformed file) print one line and
-exit with status 2; they never print a traceback.
+This is the only place that loads `.env` (from the current folder) and reads the environment
+(through `Settings.from_env`). Errors an operator can fix (a bad variable, a missing folder, a
+malformed file) print one line and exit with status 2; they never print a traceback. `check`
+and `run`'s token check add 3 (a token was rejected) and 4 (a service could not be reached).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, metavar="PORT",
                      help="web playground and admin on PORT (run web; default CAREERBOT_WEB_PORT or 8080)")
 
+    check = sub.add_parser("check", help="check the configuration and, over the network, each configured token")
+    check.add_argument("--timeout", type=float, default=5.0, help="seconds per network check (default 5)")
+
     chat = sub.add_parser("chat", help="terminal chat with the bot")
     chat.add_argument("--json", action="store_true",
                       help="stdin lines are one conversation; one JSON object per reply on stdout")
@@ -52,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     build = isub.add_parser("build", help="build the index")
     build.add_argument("--source", action="append", type=Path, help="folder to index (repeatable)")
     build.add_argument("--out", type=Path, help="write the index here instead of the index dir")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
     isub.add_parser("status", help="is the index fresh?")
 
     ev = sub.add_parser("eval", help="quality gates")
@@ -61,15 +66,19 @@ def _parser() -> argparse.ArgumentParser:
     er.add_argument("--index", type=Path)
     er.add_argument("--k", type=int, default=5)
     er.add_argument("--json", action="store_true")
+    er.add_argument("--quiet", action="store_true", help="no progress bar")
     ef = esub.add_parser("fit")
     ef.add_argument("--personas", type=Path, required=True)
     ef.add_argument("--json", action="store_true")
+    ef.add_argument("--quiet", action="store_true", help="no progress bar")
     ea = esub.add_parser("answers", help="does the whole brain's reply state the facts? (JSON lines set)")
     ea.add_argument("--set", type=Path, required=True, dest="set_file", metavar="FILE")
     ea.add_argument("--json", action="store_true")
+    ea.add_argument("--quiet", action="store_true", help="no progress bar")
     ec = esub.add_parser("conversations", help="do follow-ups keep their context? (JSON lines scripts)")
     ec.add_argument("--set", type=Path, required=True, dest="set_file", metavar="FILE")
     ec.add_argument("--json", action="store_true")
+    ec.add_argument("--quiet", action="store_true", help="no progress bar")
 
     report = sub.add_parser("report", help="feedback and usage figures from the store (as on the admin dashboard)")
     rsub = report.add_subparsers(dest="report_command", required=True)
@@ -85,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--concurrency", type=int, default=32)
     bench.add_argument("--rate", type=float, default=140.0, help="target arrival rate, messages per second")
     bench.add_argument("--json", action="store_true")
+    bench.add_argument("--quiet", action="store_true", help="no progress display")
     return p
 
 
@@ -96,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from dotenv import load_dotenv
 
-    load_dotenv()
+    # The current folder's .env, where the operator runs the bot (not the package's folder); the
+    # environment wins over the file.
+    load_dotenv(Path.cwd() / ".env")
     from bot.config import ConfigError, Settings
 
     try:
@@ -104,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"careerbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    _configure_logging(settings)
     from knowledge.onnx_model import ModelUnavailable
 
     try:
@@ -116,23 +128,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(settings: Any) -> None:
+    from bot.ops.logs import configure_logging
+
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def _dispatch(args: argparse.Namespace, settings: Any) -> int:
     command = args.command
+    if command == "check":
+        return _check(args, settings)
     if command == "index":
         return _index(args, settings)
     if command == "eval":
         return _eval(args, settings)
     if command == "bench":
         from bot.bench import run_bench
+        from bot.progress import status
 
-        result = run_bench(settings, messages=args.messages, concurrency=args.concurrency, rate=args.rate)
+        expected = args.messages / args.rate if args.rate > 0 else 0
+        with status(f"bench: loading the model, then {args.messages} messages at {args.rate:g}/s "
+                    f"(about {expected:.0f} s of sending)", quiet=args.quiet):
+            result = run_bench(settings, messages=args.messages, concurrency=args.concurrency, rate=args.rate)
         print(json.dumps(result, indent=2) if args.json else result["summary"])
         return 0
     if command == "quiz":
@@ -151,18 +169,29 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
         if args.file is not None:
             questions = _read_lines(args.file)  # a missing file fails now, not after loading the model
 
-    if command == "run" and args.platform == "slack":
-        from adapters.slack.runner import check_settings
+    observers: tuple[Any, ...] = ()
+    metrics = None
+    if command == "run":
+        platforms = _platforms(args, settings)
+        serves_web = args.platform == "web" or (args.platform is None and bool(settings.web_port))
+        if not platforms and not serves_web and args.platform is None and not sys.stdin.isatty():
+            print("careerbot: nothing to run: no Slack or Discord tokens are configured (environment or ./.env) "
+                  "and stdin is not a terminal for the chat", file=sys.stderr)
+            return 2
+        if platforms:
+            status = _check_before_run(args, settings, platforms)  # fail in a second, not after loading
+            if status:
+                return status
+        if platforms or serves_web:
+            from bot.ops import AnswerLog, Metrics
 
-        check_settings(settings, http=args.http is not None)  # fail in a second, not after loading
-    if command == "run" and args.platform == "discord":
-        from adapters.discord.client import check_settings as check_discord
-
-        check_discord(settings)
+            metrics = Metrics()
+            observers = (metrics.observe, AnswerLog())
     from bot.runtime import Runtime
 
     logging.getLogger("careerbot").debug("settings: %s", settings.describe())  # secrets show as set/unset
-    runtime = Runtime.create(settings)
+    _build_index_if_needed(settings)
+    runtime = Runtime.create(settings, observers=observers)
     try:
         if command == "chat" and args.json:
             from adapters.console import run_json_chat
@@ -174,12 +203,35 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
 
             return run_chat(runtime.brain, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
         if command == "run":
-            return asyncio.run(_run_adapters(args, runtime))
+            return asyncio.run(run_adapters(args.platform, runtime, metrics, slack_http_port=args.http,
+                                            web_port=args.port))
         if questions is not None:
             return _ask_many(args, runtime, questions)
         return _one_shot(args, runtime)
     finally:
         runtime.close()
+
+
+def _build_index_if_needed(settings: Any) -> None:
+    """A missing or stale index is built here, with a progress bar on a terminal, rather than
+    silently inside `Runtime.create` (the first start spends most of its time here)."""
+    from knowledge.index import index_status
+
+    sources = [settings.knowledge_dir / "articles"]
+    status = index_status(settings.index_dir, sources)
+    if status == "fresh":
+        return
+    from bot.progress import ProgressEmbeddings, progress_bar
+    from knowledge.embeddings import MiniLMEmbeddings, default_model_cache
+    from knowledge.index import IndexError_, build_index
+
+    logging.getLogger("careerbot").info("building the knowledge index (%s) into %s", status, settings.index_dir)
+    try:
+        with progress_bar(f"building the knowledge index ({status})") as bar:
+            embeddings = ProgressEmbeddings(MiniLMEmbeddings(default_model_cache(settings.index_dir)), bar)
+            build_index(sources, settings.index_dir, embeddings)
+    except IndexError_ as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _wants_console(args: argparse.Namespace, settings: Any) -> bool:
@@ -190,16 +242,69 @@ def _wants_console(args: argparse.Namespace, settings: Any) -> bool:
     return False
 
 
-async def _run_adapters(args: argparse.Namespace, runtime: Any) -> int:
-    """Run the configured adapters until SIGTERM or SIGINT, then let each drain.
+def _platforms(args: argparse.Namespace, settings: Any) -> list[str]:
+    """The chat platforms `run` will serve: the one named, or every configured one."""
+    if args.platform in ("slack", "discord"):
+        return [args.platform]
+    if args.platform is None:
+        return [p for p, on in (("slack", settings.slack_enabled), ("discord", settings.discord_enabled)) if on]
+    return []
+
+
+def _check(args: argparse.Namespace, settings: Any) -> int:
+    from bot.ops.check import exit_code, run_checks
+
+    results = asyncio.run(run_checks(settings, timeout=args.timeout))
+    for result in results:
+        print(result.line())
+    code = exit_code(results)
+    verdict = {0: "all checks passed", 2: "configuration error", 3: "a token was rejected",
+               4: "a service could not be reached"}[code]
+    print(f"careerbot check: {verdict} (exit {code})")
+    return code
+
+
+def _check_before_run(args: argparse.Namespace, settings: Any, platforms: list[str]) -> int:
+    """Missing variables, then each platform token over the network; the LLM only warns (it has a fallback)."""
+    from bot.ops.check import exit_code, run_checks
+
+    if "slack" in platforms:
+        from adapters.slack.runner import check_settings
+
+        check_settings(settings, http=args.http is not None)
+    if "discord" in platforms:
+        from adapters.discord.client import check_settings as check_discord
+
+        check_discord(settings)
+    results = asyncio.run(run_checks(settings, platforms=platforms, local=False, socket_mode=args.http is None))
+    log = logging.getLogger("careerbot")
+    for result in results:
+        if result.name == "llm" and result.failed:
+            log.warning("llm: %s; answers will come from the offline composer until it works", result.detail)
+        elif result.failed:
+            print(f"careerbot: {result.name}: {result.detail}", file=sys.stderr)
+        else:
+            log.info("%s: %s", result.name, result.detail)
+    return exit_code(r for r in results if r.name != "llm")
+
+
+async def run_adapters(platform: str | None, runtime: Any, metrics: Any = None, *,
+                       slack_http_port: int | None = None, web_port: int | None = None,
+                       stop: asyncio.Event | None = None) -> int:
+    """Serve the chosen platforms until SIGTERM or SIGINT (or `stop`), then let each drain.
 
     Signal handlers are installed on the loop (not left to KeyboardInterrupt) so SIGTERM from
     systemd, Docker or Kubernetes drains exactly like Ctrl-C, also as PID 1 in a container.
+    The operator routes (/healthz, /readyz, /metrics) are served on CAREERBOT_HTTP_PORT, and in
+    Slack HTTP mode also on the Slack port (same application), so a load balancer probes the port
+    it sends events to.
     """
     import signal
 
+    from bot.ops import Health, Metrics, start_ops_server
+
     settings = runtime.settings
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     log = logging.getLogger("careerbot")
 
@@ -208,23 +313,34 @@ async def _run_adapters(args: argparse.Namespace, runtime: Any) -> int:
             log.info("%s received: no new work; draining for up to %g s", name, settings.drain_seconds)
         stop.set()
 
+    metrics = metrics or Metrics()
+    health = Health(runtime.store, index_loaded=lambda: bool(runtime.knowledge.index.chunks))
+    ops_runner = None
+    if settings.http_port is not None and settings.http_port != slack_http_port:
+        try:  # first: a taken port is a one-line error before any platform connects
+            ops_runner = await start_ops_server(health, metrics, settings.http_port)
+        except BaseException:
+            health.close()
+            raise
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig.name)
     tasks = []
-    if args.platform in (None, "slack") and (settings.slack_enabled or args.platform == "slack"):
+    if platform in (None, "slack") and (settings.slack_enabled or platform == "slack"):
         from adapters.slack import run_slack
 
         tasks.append(asyncio.ensure_future(
-            run_slack(settings, runtime.brain, runtime.store, http_port=args.http, stop=stop)))
-    if args.platform in (None, "discord") and (settings.discord_enabled or args.platform == "discord"):
+            run_slack(settings, runtime.brain, runtime.store, http_port=slack_http_port, stop=stop,
+                      health=health, metrics=metrics)))
+    if platform in (None, "discord") and (settings.discord_enabled or platform == "discord"):
         from adapters.discord import run_discord
 
-        tasks.append(asyncio.ensure_future(run_discord(settings, runtime.brain, runtime.store, stop=stop)))
+        tasks.append(asyncio.ensure_future(
+            run_discord(settings, runtime.brain, runtime.store, stop=stop, health=health)))
     until_cancelled = []  # adapters without a drain of their own: cancelled once the others stop
-    if args.platform == "web" or (args.platform is None and settings.web_port):
+    if platform == "web" or (platform is None and settings.web_port):
         from adapters.web import run_web
 
-        port = args.port or settings.web_port or 8080
+        port = web_port or settings.web_port or 8080
         until_cancelled.append(asyncio.ensure_future(
             run_web(settings, runtime.brain, runtime.store, runtime.knowledge, port=port)))
     stopping = asyncio.ensure_future(stop.wait())
@@ -243,6 +359,9 @@ async def _run_adapters(args: argparse.Namespace, runtime: Any) -> int:
         stopping.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+        if ops_runner is not None:
+            await ops_runner.cleanup()
+        health.close()
         aclose = getattr(runtime.brain.agent, "aclose", None)
         if aclose is not None:
             await aclose()
@@ -395,10 +514,13 @@ def _index(args: argparse.Namespace, settings: Any) -> int:
     if args.index_command == "status":
         print(index_status(settings.index_dir, sources))
         return 0
+    from bot.progress import ProgressEmbeddings, progress_bar
+
     out = args.out or settings.index_dir
     try:
-        manifest = build_index([Path(s) for s in sources], Path(out), MiniLMEmbeddings(default_model_cache(settings.index_dir)),
-                               progress=True)
+        with progress_bar("embedding chunks and sentences", quiet=args.quiet) as bar:
+            embeddings = ProgressEmbeddings(MiniLMEmbeddings(default_model_cache(settings.index_dir)), bar)
+            manifest = build_index([Path(s) for s in sources], Path(out), embeddings)
     except IndexError_ as exc:
         raise UsageError(str(exc)) from None
     print(f"indexed {manifest['chunks']} chunks from {len(manifest['files'])} files into {out} "
@@ -408,6 +530,7 @@ def _index(args: argparse.Namespace, settings: Any) -> int:
 
 def _eval(args: argparse.Namespace, settings: Any) -> int:
     from bot.evaluation import evaluate_fit, evaluate_retrieval, read_jsonl
+    from bot.progress import counting, progress_bar
 
     if args.eval_command in ("answers", "conversations"):
         return _eval_brain(args, settings)
@@ -423,7 +546,8 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
                      else ensure_index(settings.index_dir, [settings.knowledge_dir / "articles"], embeddings))
         except IndexError_ as exc:
             raise UsageError(str(exc)) from None
-        result = evaluate_retrieval(rows, HybridRetriever(index).search, k=args.k)
+        with progress_bar("retrieval", len(rows), quiet=args.quiet) as bar:
+            result = evaluate_retrieval(rows, counting(HybridRetriever(index).search, bar), k=args.k)
         if args.json:
             print(json.dumps({k: result[k] for k in ("n", "k", "recall_at_k", "mrr")}))
         else:
@@ -436,7 +560,8 @@ def _eval(args: argparse.Namespace, settings: Any) -> int:
 
     rows = read_jsonl(args.personas)
     assessor = FitAssessor(MiniLMEmbeddings(default_model_cache(settings.index_dir)).embed_many_queries)
-    result = evaluate_fit(rows, lambda text: assessor.assess(text).label)
+    with progress_bar("fit", len(rows), quiet=args.quiet) as bar:
+        result = evaluate_fit(rows, counting(lambda text: assessor.assess(text).label, bar))
     if args.json:
         print(json.dumps({k: result[k] for k in ("n", "accuracy", "macro_f1", "per_label")}))
     else:
@@ -460,6 +585,7 @@ def _eval_brain(args: argparse.Namespace, settings: Any) -> int:
 
     from bot.evaluation import evaluate_answers, evaluate_conversations, read_jsonl
     from bot.messages import Inbound, Kind
+    from bot.progress import counting, progress_bar
     from bot.runtime import Knowledge, build_brain
     from bot.store import open_store
 
@@ -481,10 +607,14 @@ def _eval_brain(args: argparse.Namespace, settings: Any) -> int:
                     return reply.text, str(reply.intent)
                 return send
 
-            if args.eval_command == "answers":
-                result = evaluate_answers(rows, lambda question: conversation()(question))
-            else:
-                result = evaluate_conversations(rows, conversation)
+            steps = len(rows) if args.eval_command == "answers" else sum(len(t) for r in rows if isinstance(t := r.get("turns"), list))
+            with progress_bar(f"eval {args.eval_command}", steps, quiet=args.quiet) as bar:
+                if args.eval_command == "answers":
+                    result = evaluate_answers(rows, counting(lambda question: conversation()(question), bar))
+                else:
+                    def counted_conversation() -> Any:
+                        return counting(conversation(), bar)
+                    result = evaluate_conversations(rows, counted_conversation)
         finally:
             brain.close()
             store.close()

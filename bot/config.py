@@ -120,8 +120,9 @@ def _llm_key(env: Mapping[str, str], llm: str | None) -> str | None:
 class Settings:
     """Frozen runtime configuration; build it with `Settings.from_env()`."""
 
-    data_dir: Path = field(default_factory=lambda: _PROJECT_ROOT / "data")
-    index_dir: Path = field(default_factory=lambda: _PROJECT_ROOT / "data" / "index")
+    # ./data of the folder the bot is started in (like .env), never the source tree or site-packages.
+    data_dir: Path = field(default_factory=lambda: Path.cwd() / "data")
+    index_dir: Path = field(default_factory=lambda: Path.cwd() / "data" / "index")
     knowledge_dir: Path = field(default_factory=lambda: _PROJECT_ROOT / "knowledge")
     database_url: str = ""
     llm: str | None = None
@@ -132,6 +133,8 @@ class Settings:
     drain_seconds: float = 10.0  # on SIGTERM/SIGINT: how long in-flight answers may finish before being handed back
     event_retention_hours: float = 72.0  # inbox rows and event keys older than this are deleted
     inbox_lease_seconds: float = 30.0  # a dead worker's unfinished events are resumed after this
+    log_format: str = "text"  # text | json (one object per line)
+    http_port: int | None = None  # /healthz, /readyz, /metrics while `careerbot run` serves a platform
     public_url: str = ""  # where the project's article pages are served; citations link there when set
     web_port: int | None = None  # `careerbot run` also serves the web playground and admin on it when set
     admin_token: str | None = field(default=None, repr=False)  # the admin dashboard is off without it
@@ -222,6 +225,13 @@ class Settings:
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"CAREERBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+        log_format = env.get("CAREERBOT_LOG_FORMAT", "text").strip().lower() or "text"
+        if log_format not in ("text", "json"):
+            raise ConfigError(f"CAREERBOT_LOG_FORMAT must be text or json, got {log_format!r}")
+        http_port = _int(env, "CAREERBOT_HTTP_PORT", None, minimum=1)
+        if http_port is not None and http_port > 65535:
+            raise ConfigError(f"CAREERBOT_HTTP_PORT must be a TCP port (1-65535), got {http_port}")
+
         return cls(
             data_dir=data_dir,
             index_dir=index_dir,
@@ -235,6 +245,8 @@ class Settings:
             drain_seconds=_seconds(env, "CAREERBOT_DRAIN_SECONDS", 10.0),
             event_retention_hours=_seconds(env, "CAREERBOT_EVENT_RETENTION_HOURS", 72.0, minimum=1.0),
             inbox_lease_seconds=_seconds(env, "CAREERBOT_INBOX_LEASE_SECONDS", 30.0, minimum=1.0),
+            log_format=log_format,
+            http_port=http_port,
             public_url=(_url(env, "CAREERBOT_PUBLIC_URL", ("http", "https")) or "").rstrip("/"),
             web_port=_port(env, "CAREERBOT_WEB_PORT"),
             admin_token=_admin_token(env),

@@ -8,11 +8,12 @@ several brains (the test suite does this: one model load, a fresh store per test
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.brain import Brain
+from bot.brain import AnswerObserver, Brain
 from bot.career import CareerServices
 from bot.config import Settings
 from bot.fit import FitAssessor
@@ -54,8 +55,9 @@ class Knowledge:
         return cls(index=index, services=services, knowledge_dir=settings.knowledge_dir)
 
 
-def build_brain(settings: Settings, knowledge: Knowledge, store: Store, **options: Any) -> Brain:
-    """A brain on `store`, with the quiz and (when configured) the LLM agent; `options` go to `Brain`."""
+def build_brain(settings: Settings, knowledge: Knowledge, store: Store, *,
+                observers: Sequence[AnswerObserver] = (), **options: Any) -> Brain:
+    """A brain on `store`, with the quiz and (when configured) the LLM agent; `observers` see every answer, `options` go to `Brain`."""
     from bot.quiz.engine import QuizEngine
 
     quiz = QuizEngine.from_settings(store, settings)
@@ -64,7 +66,7 @@ def build_brain(settings: Settings, knowledge: Knowledge, store: Store, **option
         from bot.llm import build_agent  # optional: only with CAREERBOT_LLM set
 
         agent = build_agent(settings, knowledge.services, store, quiz)
-    return Brain(knowledge.services, store, quiz, agent=agent, secrets=settings.secrets, **options)
+    return Brain(knowledge.services, store, quiz, agent=agent, secrets=settings.secrets, observers=observers, **options)
 
 
 @dataclass
@@ -78,7 +80,8 @@ class Runtime:
     extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, settings: Settings) -> Runtime:
+    def create(cls, settings: Settings, *, observers: Sequence[AnswerObserver] = ()) -> Runtime:
+        """Load everything; `observers` see every answer (metrics, answer log)."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if settings.llm:
             from bot.llm.models import parse_model_spec
@@ -86,7 +89,8 @@ class Runtime:
             parse_model_spec(settings)  # a wrong model setting fails now, not after building the index
         knowledge = Knowledge.load(settings)
         store = open_store(settings.database_url)
-        return cls(settings=settings, knowledge=knowledge, store=store, brain=build_brain(settings, knowledge, store))
+        brain = build_brain(settings, knowledge, store, observers=observers)
+        return cls(settings=settings, knowledge=knowledge, store=store, brain=brain)
 
     def close(self) -> None:
         self.brain.close()

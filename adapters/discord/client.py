@@ -7,6 +7,8 @@ store) are passed in, and tests can build several bots against a local fake of D
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +18,10 @@ import yarl
 from discord.ext import commands
 
 from adapters.discord.commands_cog import CommandsCog
-from adapters.discord.components import ComponentsCog
+from adapters.discord.components import handle_press
 from adapters.discord.inbound import Access
 from adapters.discord.messages_cog import MessagesCog
-from adapters.discord.render import safe_allowed_mentions
+from adapters.discord.render import CareerButton, safe_allowed_mentions
 from adapters.discord.respond import Responder
 from bot.config import ConfigError, Settings
 from bot.inbox import InboxWorker
@@ -31,6 +33,8 @@ _log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+SYNC_STATE_FILE = "discord-commands.json"
+"""In the data folder: a hash of the command definitions last synced, per application and scope."""
 
 
 def discord_intents() -> discord.Intents:
@@ -94,6 +98,7 @@ class _CareerBotMixin:
     brain: Any
     store: Store
     responder: Responder
+    access: Access
 
     def _init_career(self, settings: Settings, brain: Any, store: Store, responder: Responder) -> None:
         self.settings = settings
@@ -101,6 +106,7 @@ class _CareerBotMixin:
         self.store = store
         self.responder = responder
         responder.client = self  # type: ignore[assignment]
+        self.access = Access(settings.discord_allowed_channels, settings.discord_admin_role)
         state = self._connection  # type: ignore[attr-defined]
         for name, parser in list(state.parsers.items()):
             state.parsers[name] = _guard_parser(name, parser)
@@ -112,35 +118,76 @@ class _CareerBotMixin:
 
     async def setup_hook(self) -> None:
         bot: commands.Bot = self  # type: ignore[assignment]
-        access = Access(self.settings.discord_allowed_channels, self.settings.discord_admin_role)
-        await bot.add_cog(MessagesCog(bot, self.responder, access, reply_mode=self.settings.discord_reply_mode))
-        await bot.add_cog(CommandsCog(self.responder, access))
-        await bot.add_cog(ComponentsCog(self.responder, access))
+        await bot.add_cog(MessagesCog(bot, self.responder, self.access, reply_mode=self.settings.discord_reply_mode))
+        await bot.add_cog(CommandsCog(self.responder, self.access))
+        bot.add_dynamic_items(CareerButton)
         # Logged in (REST works) but not yet on the gateway: resume what a dead worker left.
         self.responder.inbox.start_background()
         if self._syncs_commands():
             await self.sync_commands()
 
-    async def sync_commands(self) -> None:
-        """Register the slash commands: per configured guild (instant) or globally (cached by Discord).
+    async def on_career_button(self, interaction: discord.Interaction) -> None:
+        """A press of any careerbot button (see `render.CareerButton`)."""
+        await handle_press(interaction, self.responder, self.access)
 
+    async def sync_commands(self) -> None:
+        """Register the slash commands, but only where their definitions changed since the last sync.
+
+        discord.py's maintainers advise against syncing at every start: it spends a tightly
+        rate-limited endpoint and, globally, makes Discord re-propagate commands. A hash of each
+        scope's command payload is kept in the data folder; a new or changed command tree syncs,
+        an unchanged one does not. Per configured guild (instant) or globally (cached by Discord).
         A failure (e.g. the bot was invited without the applications.commands scope) is logged, not
         fatal: mentions and DMs still work.
         """
         bot: commands.Bot = self  # type: ignore[assignment]
+        state_path = self.settings.data_dir / SYNC_STATE_FILE
+        synced = _read_json(state_path)
+        app = str(bot.application_id or "")
+        scopes: list[discord.Object | None] = [discord.Object(id=g) for g in self.settings.discord_guild_ids] or [None]
         try:
-            if self.settings.discord_guild_ids:
-                for guild_id in self.settings.discord_guild_ids:
-                    guild = discord.Object(id=guild_id)
+            for guild in scopes:
+                if guild is not None:
                     bot.tree.copy_global_to(guild=guild)
-                    await bot.tree.sync(guild=guild)
-            else:
-                await bot.tree.sync()
+                key = f"{app}:{guild.id if guild is not None else 'global'}"
+                digest = command_tree_hash(bot.tree, guild)
+                if synced.get(key) == digest:
+                    _log.info("slash commands unchanged (%s); not syncing", key)
+                    continue
+                await bot.tree.sync(guild=guild)
+                synced[key] = digest
+                _write_json(state_path, synced)
+                _log.info("slash commands synced (%s)", key)
         except discord.HTTPException as exc:
             _log.error("could not register slash commands (%s): check the applications.commands scope", exc.status)
 
     async def on_message(self, message: discord.Message) -> None:
         """Replace commands.Bot's prefix-command processing: the bot has slash commands only."""
+
+
+def command_tree_hash(tree: discord.app_commands.CommandTree, guild: discord.abc.Snowflake | None) -> str:
+    """SHA-256 of the JSON that `tree.sync(guild=guild)` would send."""
+    payload = sorted((cmd.to_dict(tree) for cmd in tree.get_commands(guild=guild)), key=lambda c: str(c.get("name")))
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _read_json(path: Any) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Any, data: dict[str, str]) -> None:
+    """Atomically, so a crash mid-write means "sync again", never a corrupt file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+        tmp.replace(path)
+    except OSError as exc:
+        _log.warning("could not record the synced command hash in %s (%s); the next start syncs again", path, exc)
 
 
 def _bot_kwargs(settings: Settings) -> dict[str, Any]:

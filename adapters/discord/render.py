@@ -22,6 +22,7 @@ __all__ = [
     "EMBED_TOTAL_LIMIT",
     "FIELD_VALUE_LIMIT",
     "Outgoing",
+    "CareerButton",
     "build_view",
     "conversation_footer",
     "files_for",
@@ -167,16 +168,37 @@ def parse_conversation_footer(text: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-class ComponentButton(discord.ui.Button):  # type: ignore[type-arg]
-    """A button that is only drawn, never dispatched by discord.py's in-memory view store.
+class CareerButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?s)(?P<value>.{1,100})"):  # type: ignore[type-arg]
+    """A button whose press is handled from its custom_id alone: discord.py's `DynamicItem`.
 
-    Why: presses are handled by the adapter's `on_interaction` listener from the custom_id alone, so
-    they keep working after a restart and the process keeps no per-message view objects (a view with
-    `timeout=None` per answer would otherwise grow memory without bound).
+    Why: a quiz or a feedback button may be pressed hours later, after a deploy, on another shard
+    process. The class is registered once (`add_dynamic_items` in the bot's setup hook), so a
+    press is dispatched by matching the custom_id, and a view made only of these items is not
+    kept per message in discord.py's view store: memory does not grow with every answer sent.
+    What a press means is the brain's business (`Inbound.action`); the callback only forwards it.
     """
 
-    def is_dispatchable(self) -> bool:
-        return False
+    def __init__(self, value: str, *, label: str = "", style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+                 row: int | None = None) -> None:
+        super().__init__(discord.ui.Button(style=style, label=label or value, custom_id=value), row=row)
+
+    @property
+    def style(self) -> discord.ButtonStyle:
+        return self.item.style
+
+    @property
+    def label(self) -> str | None:
+        return self.item.label
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,  # type: ignore[override]
+                             match: re.Match[str], /) -> CareerButton:
+        return cls(match["value"], label=item.label or "", style=item.style)
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        press = getattr(interaction.client, "on_career_button", None)
+        if press is not None:
+            await press(interaction)
 
 
 def build_view(rows: Sequence[Sequence[Button]]) -> discord.ui.View | None:
@@ -194,10 +216,10 @@ def build_view(rows: Sequence[Sequence[Button]]) -> discord.ui.View | None:
     for row_index, row in enumerate(flat):
         for button in row:
             view.add_item(
-                ComponentButton(
+                CareerButton(
+                    button.value,
                     style=_BUTTON_STYLES.get(button.style, discord.ButtonStyle.secondary),
                     label=_truncate(button.label or button.value, BUTTON_LABEL_LIMIT),
-                    custom_id=button.value,
                     row=row_index,
                 )
             )

@@ -7,28 +7,46 @@ import contextlib
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 
 from adapters.discord.client import build_discord_bot
 from bot.config import ConfigError, Settings
+from bot.ops import Health
 from bot.store.base import Store
 
-__all__ = ["run_discord"]
+__all__ = ["gateway_connected", "run_discord"]
 
 _log = logging.getLogger(__name__)
 
 
-async def run_discord(settings: Settings, brain: Any, store: Store, *, stop: asyncio.Event | None = None) -> None:
+def gateway_connected(bot: discord.Client) -> bool:
+    """READY seen and the websocket(s) open now: a dropped gateway is "not ready" until it resumes."""
+    if not bot.is_ready() or bot.is_closed():
+        return False
+    shards = getattr(bot, "shards", None)
+    if shards:
+        return all(not shard.is_closed() for shard in shards.values())
+    ws = bot.ws
+    return ws is not None and ws.open
+
+
+async def run_discord(settings: Settings, brain: Any, store: Store, *, stop: asyncio.Event | None = None,
+                      health: Health | None = None) -> None:
     """Connect (one process, or the shards named in settings) and serve until `stop` or cancelled.
 
     On the way out: events still arriving are recorded in the inbox for another worker, answers
     under way get `CAREERBOT_DRAIN_SECONDS` to finish, the rest are handed back (a deferred
     command's public "thinking" note is deleted first), then the gateway connection closes.
-    Discord's answers to a bad setup become `ConfigError`s with one line an admin can act on.
+    Discord's answers to a bad setup, and a network that cannot reach Discord, become
+    `ConfigError`s with one line an admin can act on. With `health`, readiness includes "discord":
+    READY was received and every gateway websocket of this process is open.
     """
     bot = build_discord_bot(settings, brain, store)
     stop = stop or asyncio.Event()
     inbox = bot.responder.inbox
+    if health is not None:
+        health.add_platform("discord", lambda: gateway_connected(bot))
     try:
         async with bot:
             serving = asyncio.ensure_future(bot.start(settings.discord_token or "", reconnect=True))
@@ -52,3 +70,6 @@ async def run_discord(settings: Settings, brain: Any, store: Store, *, stop: asy
             "Discord refused the message content intent: enable MESSAGE CONTENT INTENT under Bot "
             "in the developer portal (needed for DMs and replies), then restart"
         ) from None
+    except (aiohttp.ClientConnectionError, OSError, TimeoutError) as exc:
+        raise ConfigError(f"cannot reach Discord ({type(exc).__name__}: {exc}): check the network "
+                          "or DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL") from None

@@ -12,14 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import build_slack_app, build_web_client, slack_bot_of
 from adapters.slack.flow import BrainLike
 from adapters.slack.server import EVENTS_PATH, build_web_app
 from bot.config import ConfigError, Settings
 from bot.inbox import InboxWorker
+from bot.ops import Health, Metrics, ops_routes
 from bot.store.base import Store
 
 __all__ = ["check_settings", "run_slack"]
@@ -50,8 +53,15 @@ async def run_slack(
     http_port: int | None = None,
     host: str = "0.0.0.0",
     stop: asyncio.Event | None = None,
+    health: Health | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
-    """Serve Slack until `stop` is set or the task is cancelled, then drain (see the module doc)."""
+    """Serve Slack until `stop` is set or the task is cancelled, then drain (see the module doc).
+
+    Socket Mode, or HTTP on `http_port` (events at /slack/events). With `health`, readiness
+    includes "slack": the Socket Mode connection is alive, or the HTTP server is listening; with
+    `metrics` too, HTTP mode also serves /healthz, /readyz, /metrics.
+    """
     check_settings(settings, http=http_port is not None)
     app = build_slack_app(settings, brain, store)
     inbox = slack_bot_of(app).inbox
@@ -59,16 +69,24 @@ async def run_slack(
     try:
         auth = await app.client.auth_test()
         _LOGGER.info("slack: signed in as %s in team %s", auth.get("user"), auth.get("team"))
-    except Exception as err:  # a bad token is the most common first-run mistake: say so plainly
-        raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({getattr(err, 'response', {}).get('error', err)})") from None
+    except SlackApiError as err:  # a bad token is the most common first-run mistake: say so plainly
+        raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({err.response.get('error', err)})") from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as err:
+        raise ConfigError(f"cannot reach the Slack API ({type(err).__name__}): check the network "
+                          "or SLACK_API_BASE_URL") from None
     inbox.start_background()
     if http_port is not None:
-        runner = web.AppRunner(build_web_app(app, settings.slack_signing_secret or ""), access_log=None,
-                               shutdown_timeout=_HTTP_SHUTDOWN_SECONDS)
+        routes = ops_routes(health, metrics) if health is not None and metrics is not None else ()
+        runner = web.AppRunner(build_web_app(app, settings.slack_signing_secret or "", extra_routes=routes),
+                               access_log=None, handle_signals=False, shutdown_timeout=_HTTP_SHUTDOWN_SECONDS)
         await runner.setup()
+        listening = False
+        if health is not None:
+            health.add_platform("slack", lambda: listening)
         try:
             site = web.TCPSite(runner, host, http_port)
             await site.start()
+            listening = True
             _LOGGER.info("slack: HTTP mode on %s:%d%s", host, http_port, EVENTS_PATH)
             await stop.wait()
         finally:
@@ -83,6 +101,8 @@ async def run_slack(
             web_client=build_web_client(settings, token=""),
             logger=_LOGGER,
         )
+        if health is not None:
+            health.add_platform("slack", handler.client.is_connected)
         try:
             await handler.connect_async()
             _LOGGER.info("slack: connected in Socket Mode")

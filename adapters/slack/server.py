@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -52,8 +53,13 @@ def _bad(status: int, error: str) -> web.Response:
     return web.json_response({"error": error}, status=status)
 
 
-def build_web_app(app: AsyncApp, signing_secret: str, *, path: str = EVENTS_PATH) -> web.Application:
-    """The aiohttp app: POST `path` for Slack, GET /healthz for load balancers."""
+def build_web_app(app: AsyncApp, signing_secret: str, *, path: str = EVENTS_PATH,
+                  extra_routes: Sequence[web.RouteDef] = ()) -> web.Application:
+    """The aiohttp app: POST `path` for Slack, GET /healthz for load balancers.
+
+    `extra_routes` (the operator's /healthz, /readyz, /metrics) are served on the same port; they
+    replace the plain /healthz.
+    """
     if not signing_secret:
         raise ValueError("HTTP mode needs a signing secret")
     verifier = SignatureVerifier(signing_secret)
@@ -86,5 +92,7 @@ def build_web_app(app: AsyncApp, signing_secret: str, *, path: str = EVENTS_PATH
         return web.Response(text="ok")
 
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
-    web_app.add_routes([web.post(path, slack_events), web.get("/healthz", healthz)])
+    web_app.add_routes([web.post(path, slack_events), *extra_routes])
+    if not any(getattr(r, "path", None) == "/healthz" for r in extra_routes):
+        web_app.add_routes([web.get("/healthz", healthz)])
     return web_app

@@ -100,12 +100,17 @@ def test_index_build_with_sources_and_out(cli: InProcess, tmp_path: Path) -> Non
     assert missing.returncode == 2 and "not a folder" in missing.stderr and "Traceback" not in missing.stderr
 
 
-def test_run_without_tokens_is_the_terminal_chat_and_ends_at_eof(env: dict[str, str]) -> None:
-    out = careerbot(env, "run", stdin="hello\n/quiz\n1\n")
-    assert out.returncode == 0, out.stderr
-    assert "careerbot" in out.stdout and "Question 1" in out.stdout
-    empty = careerbot(env, "run", stdin="")
-    assert empty.returncode == 0
+def test_run_without_tokens_and_without_a_terminal_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    """A container with no tokens must stop and say why, not chat with an empty stdin and exit 0."""
+    out = careerbot(env, "run", stdin="hello\n")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "careerbot: nothing to run: no Slack or Discord tokens are configured (environment or ./.env) "
+        "and stdin is not a terminal for the chat"]
+    chat = careerbot(env, "run", "console", stdin="hello\n/quiz\n1\n")  # asked for by name: the chat
+    assert chat.returncode == 0, chat.stderr
+    assert "careerbot" in chat.stdout and "Question 1" in chat.stdout
+    assert careerbot(env, "chat", stdin="").returncode == 0
 
 
 def test_bad_configuration_is_one_line_not_a_traceback(cli: InProcess) -> None:

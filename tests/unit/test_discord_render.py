@@ -14,7 +14,7 @@ from adapters.discord.render import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
     FIELD_VALUE_LIMIT,
-    ComponentButton,
+    CareerButton,
     build_view,
     conversation_footer,
     parse_conversation_footer,
@@ -159,13 +159,19 @@ def test_buttons_wrap_into_rows_of_five_and_drop_overlong_ids() -> None:
     assert all(len(c.custom_id) <= 100 for c in view.children)
 
 
-def test_buttons_are_drawn_but_not_kept_in_memory() -> None:
-    """Presses are handled from custom_ids by a listener, so no view is stored per message."""
-    view = build_view(((Button("Yes", "quiz:answer:1:0:1"),),))
+def test_buttons_are_dynamic_items_not_kept_per_message() -> None:
+    """Presses are dispatched by custom_id (DynamicItem), so discord.py stores no view per message."""
+    from discord.ui.view import ViewStore
+
+    view = build_view(((Button("Yes", "quiz:answer:1:0:1"), Button("Helpful", "feedback:ab12:up", "primary")),))
     assert view is not None and view.timeout is None
-    assert all(isinstance(c, ComponentButton) for c in view.children)
-    assert not view.is_dispatchable()
+    assert all(isinstance(c, CareerButton) for c in view.children)
     assert view.to_components()[0]["components"][0]["custom_id"] == "quiz:answer:1:0:1"
+    assert CareerButton.__discord_ui_compiled_template__.fullmatch("feedback:ab12:up")["value"] == "feedback:ab12:up"
+    store = ViewStore(None)  # type: ignore[arg-type]
+    store.add_view(view, message_id=1234)
+    assert store._views == {} and store._synced_message_views == {}  # nothing per message
+    assert CareerButton.__discord_ui_compiled_template__ in store._dynamic_items
 
 
 def test_no_buttons_no_view() -> None:

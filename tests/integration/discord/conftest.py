@@ -41,12 +41,16 @@ StartBot = Callable[..., Awaitable[discord.Client]]
 
 
 @pytest.fixture
-async def start_bot(fake: FakeDiscord, discord_store: Any) -> AsyncIterator[StartBot]:
-    """Start the real discord.py bot against the fake and wait until it is READY."""
+async def start_bot(fake: FakeDiscord, discord_store: Any, tmp_path: Any) -> AsyncIterator[StartBot]:
+    """Start the real discord.py bot against the fake and wait until it is READY.
+
+    Every bot of a test shares the test's data folder (where the synced command hash is kept).
+    """
     running: list[tuple[discord.Client, asyncio.Task[None]]] = []
 
     async def start(brain: Any, *, answer_budget: float = 1.5, typing_after: float = 0.4, **overrides: Any) -> discord.Client:
         settings = Settings(
+            data_dir=tmp_path,
             discord_token=TOKEN,
             discord_api_base_url=fake.api_base,
             discord_gateway_url=fake.gateway_url,

@@ -63,10 +63,12 @@ class OpenAIStub:
 
     Args:
         fixed_delay: seconds added to every response (the concurrency benchmark uses 0.5).
+        api_key: when set, `GET /v1/models` answers 401 unless this key is sent (as OpenAI does).
     """
 
-    def __init__(self, *, fixed_delay: float = 0.0) -> None:
+    def __init__(self, *, fixed_delay: float = 0.0, api_key: str | None = None) -> None:
         self.fixed_delay = fixed_delay
+        self.api_key = api_key
         self.requests: list[dict[str, Any]] = []
         self.script: deque[Step] = deque()
         self._ids = itertools.count(1)
@@ -79,6 +81,7 @@ class OpenAIStub:
     async def __aenter__(self) -> OpenAIStub:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completions)
+        app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -90,6 +93,12 @@ class OpenAIStub:
     async def __aexit__(self, *exc: object) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _models(self, request: web.Request) -> web.Response:
+        if self.api_key and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return web.json_response({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                                "code": "invalid_api_key"}}, status=401)
+        return web.json_response({"object": "list", "data": [{"id": "stub-model", "object": "model", "owned_by": "stub"}]})
 
     # --- inspection helpers --------------------------------------------------------------
     def user_texts(self, request: dict[str, Any]) -> list[str]:

@@ -23,6 +23,7 @@ BOT_USER = "UBOTCAREER"
 BOT_ID = "BBOTCAREER"
 TEAM = "T0CAREER"
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-app-token"
 
 
 @dataclass
@@ -54,6 +55,10 @@ class FakeSlack:
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _file_ids: Any = field(default_factory=lambda: itertools.count(1))
     _response_ids: Any = field(default_factory=lambda: itertools.count(1))
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    _envelopes: Any = field(default_factory=lambda: itertools.count(1))
+    socket_gate: asyncio.Event | None = None  # when set by a test, new sockets wait for it (a reconnect on hold)
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> FakeSlack:
@@ -64,6 +69,7 @@ class FakeSlack:
                 web.get("/api/{method}", self._api),
                 web.post("/upload/{file_id}", self._upload),
                 web.post("/response/{rid}", self._response),
+                web.get("/socket", self._socket),
             ]
         )
         self._runner = web.AppRunner(app, access_log=None)
@@ -74,6 +80,8 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        for ws in list(self.sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -148,7 +156,7 @@ class FakeSlack:
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
             )
         auth = request.headers.get("Authorization", "")
-        if method not in ("apps.connections.open",) and auth != f"Bearer {TOKEN}":
+        if auth != f"Bearer {APP_TOKEN if method == 'apps.connections.open' else TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self._failures.get(method):
             return web.json_response({"ok": False, "error": self._failures[method].pop(0)})
@@ -173,11 +181,42 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = json.loads(params.get("files", "[]"))
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title"), "name": f.get("title")} for f in files]}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         if method in ("chat.delete", "reactions.add", "reactions.remove"):
             return {"ok": True}
         if method == "conversations.replies":
             return {"ok": True, "messages": [], "has_more": False}
         return {"ok": False, "error": "unknown_method"}
+
+    # --- Socket Mode (a websocket per connection: hello, envelopes out, acks in) ---------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        if self.socket_gate is not None:
+            await self.socket_gate.wait()
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": len(self.sockets),
+                            "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+                            "connection_info": {"app_id": "A0CAREER"}})
+        try:
+            async for msg in ws:
+                if msg.type == web.WSMsgType.TEXT:
+                    data = json.loads(msg.data)
+                    if "envelope_id" in data:
+                        self.acks.append(data)
+        finally:
+            if ws in self.sockets:
+                self.sockets.remove(ws)
+        return ws
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], *, accepts_response_payload: bool = False) -> str:
+        """Deliver one Socket Mode envelope (`events_api`, `slash_commands`, `interactive`) on the live socket."""
+        envelope_id = f"env-{next(self._envelopes)}"
+        await self.sockets[-1].send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                          "accepts_response_payload": accepts_response_payload, "retry_attempt": 0,
+                                          "retry_reason": ""})
+        return envelope_id
 
     async def _upload(self, request: web.Request) -> web.Response:
         raw = await request.read()
