@@ -94,6 +94,10 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    undecodable = _undecodable_argument(args)
+    if undecodable:
+        print(f"careerbot: error: {undecodable} is not valid UTF-8 text", file=sys.stderr)
+        return 2
     from dotenv import load_dotenv
 
     load_dotenv()
@@ -104,23 +108,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"careerbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    _configure_logging(settings)
+    from bot.operator_errors import explain
     from knowledge.onnx_model import ModelUnavailable
 
     try:
         return _dispatch(args, settings)
     except (ConfigError, UsageError, FileNotFoundError, ValueError, ModelUnavailable) as exc:
-        print(f"careerbot: error: {exc}", file=sys.stderr)
-        return 2
+        return _operator_error(str(exc), settings)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Disk, database and network failures an operator can fix: one line. Anything else is a
+        # bug and keeps its traceback.
+        line = explain(exc, settings)
+        if line is None:
+            raise
+        return _operator_error(line, settings)
 
 
-def _configure_logging(level: str) -> None:
+def _operator_error(line: str, settings: Any) -> int:
+    from bot.log_privacy import secrets_of
+
+    for secret in secrets_of(settings):
+        line = line.replace(secret, "[redacted]")
+    print(f"careerbot: error: {' '.join(line.split())}", file=sys.stderr)
+    return 2
+
+
+def _undecodable_argument(args: argparse.Namespace) -> str | None:
+    """The name of a text argument that held bytes which are not UTF-8, if any.
+
+    Python hands such bytes over as lone surrogates; they would reach the tokenizer and fail there
+    with a traceback, so they are refused here with a name the operator recognises.
+    """
+    for name in ("text", "answers", "file"):
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return name.upper() if name == "text" else f"--{name}"
+    return None
+
+
+def _configure_logging(settings: Any) -> None:
+    from bot.log_privacy import install_log_privacy
+
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Third-party loggers capped (they log payloads at DEBUG), secrets redacted on every handler.
+    install_log_privacy(settings)
 
 
 def _dispatch(args: argparse.Namespace, settings: Any) -> int:
@@ -159,8 +198,11 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
         from adapters.discord.client import check_settings as check_discord
 
         check_discord(settings)
+    from bot.operator_errors import check_knowledge_dir, prepare_data_dir
     from bot.runtime import Runtime
 
+    prepare_data_dir(settings.data_dir)  # one line now, not a traceback after loading the model
+    check_knowledge_dir(settings.knowledge_dir)
     logging.getLogger("careerbot").debug("settings: %s", settings.describe())  # secrets show as set/unset
     runtime = Runtime.create(settings)
     try:
@@ -227,7 +269,9 @@ def _one_shot(args: argparse.Namespace, runtime: Any) -> int:
         reply = asyncio.run(brain.handle(Inbound("console", _fresh_user("cli"), "cli", args.text, Kind.DM)))
         payload = json_payload(reply)
     elif args.command == "assess":
-        fit = runtime.knowledge.services.assess(args.text)
+        from bot.sanitize import clean
+
+        fit = runtime.knowledge.services.assess(clean(args.text).text)
         payload = fit.as_dict()
         reply = None
     else:  # plan
@@ -329,10 +373,11 @@ def _report(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _quiz(args: argparse.Namespace, settings: Any) -> int:
+    from bot.operator_errors import prepare_data_dir
     from bot.quiz import QuizEngine, run_terminal_quiz
     from bot.store import open_store
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     store = open_store(settings.database_url)
     try:
         engine = QuizEngine.from_settings(store, settings)

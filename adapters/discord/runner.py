@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 
 from adapters.discord.client import build_discord_bot
@@ -25,6 +26,10 @@ async def run_discord(settings: Settings, brain: Any, store: Store) -> None:
     try:
         async with bot:
             await bot.start(settings.discord_token or "", reconnect=True)
+    except aiohttp.ClientConnectorError as exc:
+        where = settings.discord_api_base_url or "https://discord.com/api"
+        raise ConfigError(f"cannot reach the Discord API at {where} (DISCORD_API_BASE_URL): "
+                          f"{exc.os_error.strerror or exc.os_error}") from None
     except discord.LoginFailure:
         raise ConfigError("DISCORD_TOKEN was rejected by Discord: copy the bot token again from the developer portal") from None
     except discord.PrivilegedIntentsRequired:
