@@ -133,7 +133,11 @@ def install_log_privacy(settings: Settings, *, root: logging.Logger | None = Non
     Idempotent: calling it again (after another module added a handler) replaces the earlier
     filters instead of stacking them. Returns the filter, for handlers added later.
     """
-    for name, level in CAPPED_LOGGERS.items():
+    configured = logging.getLevelName(settings.log_level)
+    configured = configured if isinstance(configured, int) else logging.INFO
+    for name, cap in CAPPED_LOGGERS.items():
+        # Never below the cap, and never more verbose than the operator asked for.
+        level = max(cap, configured)
         logger = logging.getLogger(name)
         if logger.level == logging.NOTSET or logger.level < level:
             logger.setLevel(level)

@@ -187,6 +187,9 @@ def build_discord_bot(
     """
     check_settings(settings)
     configure_endpoints(settings)
+    # The bot never joins voice: discord.py's warnings about missing voice libraries would only
+    # send operators looking for a problem that is not there.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     responder = Responder(brain.handle, store, answer_budget=answer_budget, typing_after=typing_after)
     if settings.discord_shard_count:
         return ShardedCareerBot(settings, brain, store, responder, **client_options)
