@@ -142,13 +142,13 @@ def _undecodable_argument(args: argparse.Namespace) -> str | None:
     Python hands such bytes over as lone surrogates; they would reach the tokenizer and fail there
     with a traceback, so they are refused here with a name the operator recognises.
     """
-    for name in ("text", "answers", "file"):
+    for name in ("text", "answers"):  # (a file *name* may be any bytes; Path keeps them)
         value = getattr(args, name, None)
         if isinstance(value, str):
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                return name.upper() if name == "text" else f"--{name}"
+                return "TEXT" if name == "text" else f"--{name}"
     return None
 
 

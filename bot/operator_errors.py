@@ -57,14 +57,15 @@ def check_knowledge_dir(knowledge_dir: Path) -> None:
 
 def explain(exc: BaseException, settings: Settings) -> str | None:
     """One line for a failure the operator can fix, or None when it is a bug."""
-    if isinstance(exc, OSError) and exc.errno is not None:
+    if isinstance(exc, OSError) and exc.errno in _OPERATOR_ERRNOS:
         if exc.errno == errno.EADDRINUSE:
             return f"the port is already in use ({exc.strerror})"
-        if exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT):
+        if exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT,
+                         errno.EADDRNOTAVAIL):
             return f"cannot connect: {exc.strerror}"
         name = exc.filename if exc.filename is not None else settings.data_dir
         return f"cannot use {name}: {_os_reason(exc)}"
-    if isinstance(exc, sqlite3.Error):
+    if type(exc) in (sqlite3.OperationalError, sqlite3.DatabaseError):  # not integrity or programming errors
         if _disk_full(Path(_sqlite_path(settings)).parent):
             # SQLite reports a full disk at open as a "disk I/O error" (it cannot size its -shm file).
             return (f"the SQLite database {_sqlite_path(settings)} cannot be opened: no space left on the device "
@@ -72,11 +73,23 @@ def explain(exc: BaseException, settings: Settings) -> str | None:
         return (f"the SQLite database {_sqlite_path(settings)} cannot be used: {_first_line(exc)} "
                 "(check CAREERBOT_DATA_DIR / CAREERBOT_DATABASE_URL: disk space, permissions, a damaged file)")
     kind = type(exc).__module__.split(".")[0]
-    if kind in ("psycopg", "psycopg_pool"):
+    if kind == "psycopg_pool" or (kind == "psycopg" and _is_operational(exc)):
         return f"cannot use PostgreSQL at {_db_host(settings)} (CAREERBOT_DATABASE_URL): {_first_line(exc)}"
     if kind == "aiohttp" and "Connect" in type(exc).__name__:
         return f"cannot connect to {getattr(exc, 'host', '?')}:{getattr(exc, 'port', '?')}: {_first_line(exc)}"
     return None
+
+
+_OPERATOR_ERRNOS = frozenset({
+    errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EEXIST,
+    errno.EISDIR, errno.EFBIG, errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.ECONNREFUSED, errno.EHOSTUNREACH,
+    errno.ENETUNREACH, errno.ETIMEDOUT,
+})
+"""OS errors that describe the machine (disk, permissions, network), not a bug in the code."""
+
+
+def _is_operational(exc: BaseException) -> bool:
+    return any(cls.__name__ == "OperationalError" for cls in type(exc).__mro__)
 
 
 def _os_reason(exc: OSError) -> str:
