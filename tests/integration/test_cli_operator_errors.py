@@ -102,3 +102,15 @@ def test_unreachable_discord_api(tmp_path: Path, base_settings: Settings, knowle
                      DISCORD_API_BASE_URL=f"http://127.0.0.1:{port}/api", DISCORD_GATEWAY_URL=f"ws://127.0.0.1:{port}")
     line = one_line_exit_2(careerbot(env, "run", "discord"), "Discord API", "DISCORD_API_BASE_URL")
     assert "a-bot-token-value" not in line
+
+
+@pytest.mark.slow
+def test_unreachable_slack_api_is_not_called_a_rejected_token(tmp_path: Path, base_settings: Settings,
+                                                              knowledge: Knowledge) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = _clean_env(tmp_path, CAREERBOT_INDEX_DIR=str(base_settings.index_dir), SLACK_BOT_TOKEN="xoxb-1-2-value",
+                     SLACK_SIGNING_SECRET="signing-secret-value", SLACK_API_BASE_URL=f"http://127.0.0.1:{port}/api")
+    line = one_line_exit_2(careerbot(env, "run", "slack", "--http", "0"), "Slack API", "SLACK_API_BASE_URL")
+    assert "refused" not in line.split(":", 2)[-1].split("(")[0] and "xoxb-1-2-value" not in line
