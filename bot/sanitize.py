@@ -30,17 +30,17 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # joiners, BOM, soft hyphen, Arabic letter mark, Mongolian vowel separator, interlinear annotation
 # marks, tag characters, noncharacters. Removed outright: a zero-width space inside a word must not
 # split it ("ig<ZWSP>nore" is "ignore" to a reader, so it is to the intent rules).
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
-                        "\ufffe\uffff\U000e0000-\U000e007f]")
+_INVISIBLE = [0x00AD, 0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070),
+              0xFEFF, 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFE, 0xFFFF, *range(0xE0000, 0xE0080)]
 # Characters that render as blank but are letters to Unicode (Hangul fillers, braille blank): a space.
-_BLANK_LETTERS = re.compile("[\u115f\u1160\u3164\uffa0\u2800]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
-_COMBINING_RUN = re.compile(r"([\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{4})"
-                            r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_BLANK_LETTERS = [0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800]
+_SCRUB = str.maketrans({**dict.fromkeys(_INVISIBLE), **dict.fromkeys(_BLANK_LETTERS, " ")})
+# C0 and C1 controls (tab and newline kept) become spaces; Unicode line separators, newlines.
+_CONTROLS = str.maketrans({**{c: " " for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]},
+                           0x2028: "\n", 0x2029: "\n"})
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\n]*?[\"'])?\s*\)")
+_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)\|([^>\n]*)>")
 
 
@@ -59,8 +59,7 @@ def scrub(text: str) -> str:
     """
     if _SURROGATE.search(text):
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").replace("\ufffd", "")
-    text = _INVISIBLE.sub("", text)
-    return _BLANK_LETTERS.sub(" ", text)
+    return text.translate(_SCRUB)
 
 
 def defuse_links(text: str) -> str:
@@ -86,8 +85,7 @@ def clean(raw: object, *, max_chars: int = MAX_CHARS) -> CleanText:
     text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
     original_length = len(text)
     text = unicodedata.normalize("NFKC", scrub(text[: max_chars * 4]))
-    text = _LINE_SEPARATORS.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _COMBINING_RUN.sub(r"\1", _CONTROL.sub(" ", text))
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS)
     text = "\n".join(line.strip() for line in _SPACES.sub(" ", text).split("\n"))
     text = defuse_links(_BLANK_LINES.sub("\n\n", text).strip())
     truncated = original_length > max_chars or len(text) > max_chars
