@@ -515,7 +515,10 @@ class Brain:
             return True
 
     def _first_share(self, answer_id: str) -> bool:
-        """True for the first "Share in channel" of an answer within a day; repeated presses post nothing."""
+        """True for the first "Share in channel" of an answer in a UTC day (a fixed window).
+
+        Repeated presses post nothing: each share is a public post in the bot's name.
+        """
         try:
             return self.store.hit_rate_limit(f"share:{answer_id}", limit=1, window_seconds=_SHARE_WINDOW_SECONDS)
         except Exception as exc:

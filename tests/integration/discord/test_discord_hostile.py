@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 
 from fake_discord import FakeDiscord
-from test_discord_adapter import ALICE, CALLBACK, body_of, buttons, callback_for, embed_text, press, run_command
+from test_discord_adapter import (
+    ALICE,
+    CALLBACK,
+    body_of,
+    buttons,
+    callback_for,
+    embed_text,
+    press,
+    run_command,
+)
 
 EVIL = "https://evil.example/login"
 
