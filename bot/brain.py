@@ -25,7 +25,7 @@ from bot.fit import LABEL_NAMES
 from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.profile import PATTERN_FACTS, Profile, read_profile
-from bot.sanitize import MAX_CHARS, clean
+from bot.sanitize import MAX_CHARS, clean, defuse_links
 from bot.store.base import AnswerRecord, Store, Turn, UsageRecord
 from knowledge.text import tokenize
 
@@ -66,6 +66,7 @@ _OWN_TOPIC = 0.3
 # "is that hard?" has nothing to search but what it points at; "do I need a PhD for this?" names its own subject.
 _FEW_WORDS = 3
 _OWN = re.compile(r"\b(i|me|my|mine|i'm|i've|i'd)\b", re.I)
+_SHARE_WINDOW_SECONDS = 86_400.0
 _TELL_ME_MORE = ("_For a verdict on you, tell me a bit more: what you do now, how you feel about coding and math, "
                  "and what you'd like to build._")
 _ROLE_IN_TOPIC = re.compile(r"\b(ml|machine learning|ai) engineer", re.I)  # a follow-up whose best passage is at least this close has a subject of its own
@@ -182,12 +183,12 @@ class Brain:
 
     def respond(self, inbound: Inbound) -> Reply:
         """The synchronous core of `handle` (the terminal and the benchmarks call it directly)."""
-        if inbound.kind is Kind.ACTION:
-            return self._action(inbound)
-        if not self.store.hit_rate_limit(f"rate:{inbound.user_key}", limit=self._rate_limit[0],
-                                         window_seconds=self._rate_limit[1]):
+        if not self._within_rate_limit(inbound):
+            # Button presses count too: each share is a public post, each feedback a write.
             return Reply(text="You're sending messages faster than I can answer them well. Give me a few "
                               "seconds and try again.", intent="rate_limited", ephemeral=True)
+        if inbound.kind is Kind.ACTION:
+            return self._action(inbound)
         if inbound.kind is Kind.COMMAND:
             return self._command(inbound)
         return self._free_text(inbound)
@@ -218,8 +219,8 @@ class Brain:
         kind, _, rest = value.partition(":")
         if kind == "feedback":
             answer_id, _, vote = rest.rpartition(":")
-            if answer_id and vote in ("up", "down") and self.store.get_answer(answer_id) is not None:
-                self.store.record_feedback(answer_id, inbound.user_key, vote == "up")
+            if answer_id and vote in ("up", "down") and self.store.get_answer(answer_id) is not None and \
+                    self._write("feedback", self.store.record_feedback, answer_id, inbound.user_key, vote == "up"):
                 return Reply(text="Thanks for the feedback! It helps us improve the answers.", intent="feedback",
                              ephemeral=True, data={"vote": vote})
             return Reply(text="I couldn't find that answer any more, so the feedback wasn't recorded.",
@@ -229,9 +230,12 @@ class Brain:
             if record is None or record.user_key != inbound.user_key:
                 return Reply(text="I can't share that answer: it's gone or it isn't yours.", intent="share",
                              ephemeral=True)
+            if not self._first_share(record.answer_id):
+                return Reply(text="That answer is already in the channel.", intent="share", ephemeral=True)
             sources = tuple(Source(**s) for s in record.sources)
-            return Reply(text=f"*Question:* {record.question}\n\n{record.text}", intent="share", sources=sources,
-                         data={"answer_id": record.answer_id})
+            # The question is the user's words in a post made by the bot: their links stay plain text.
+            return Reply(text=f"*Question:* {defuse_links(record.question)}\n\n{record.text}", intent="share",
+                         sources=sources, data={"answer_id": record.answer_id})
         return Reply(text="That button has expired. Ask me again or type `/quiz`.", intent="unknown_action",
                      ephemeral=True)
 
@@ -253,7 +257,8 @@ class Brain:
         if command == "plan":
             state = ConversationState.from_dict(self.store.load_conversation(inbound.conversation_key))
             reply = self._plan(inbound, text.text or "I want to become an AI engineer", state)
-            self.store.save_conversation(inbound.conversation_key, inbound.user_key, state.as_dict())
+            self._write("conversation", self.store.save_conversation, inbound.conversation_key, inbound.user_key,
+                        state.as_dict())
             return reply
         if command == "forget":
             removed = self.store.forget_user(inbound.user_key)
@@ -274,11 +279,11 @@ class Brain:
             reply = _with(reply, text=f"_Your message was long, so I read only its first {MAX_CHARS:,} characters._"
                                       f"\n\n{reply.text}")
         if intent not in (Intent.EMPTY, Intent.HOSTILE):
-            self.store.append_turn(inbound.conversation_key, inbound.user_key, "user", cleaned.text)
-            self.store.append_turn(inbound.conversation_key, inbound.user_key, "assistant", reply.text[:4000])
+            self._write("turns", self._append_turns, inbound, cleaned.text, reply.text)
             if reply.intent in ("question", "assess", "plan"):
                 state.last_intent = reply.intent
-                self.store.save_conversation(inbound.conversation_key, inbound.user_key, state.as_dict())
+                self._write("conversation", self.store.save_conversation, inbound.conversation_key, inbound.user_key,
+                            state.as_dict())
         return reply
 
     def _by_intent(self, inbound: Inbound, text: str, intent: Intent, state: ConversationState) -> Reply:
@@ -450,10 +455,12 @@ class Brain:
     def _remember_answer(self, inbound: Inbound, question: str, body: str, sources: Sequence[Source], *,
                          intent: str, data: dict[str, Any]) -> Reply:
         answer_id = uuid.uuid4().hex[:16]
-        self.store.save_answer(AnswerRecord(
+        saved = self._write("answer", self.store.save_answer, AnswerRecord(
             answer_id=answer_id, user_key=inbound.user_key, conversation_key=inbound.conversation_key,
             question=question[:2000], text=body, sources=[s.as_dict() for s in sources], created_at=time.time(),
         ))
+        if not saved:  # feedback and share refer to the record: no record, no buttons
+            return Reply(text=body, intent=intent, sources=tuple(sources), data=dict(data))
         buttons = ((Button("Helpful", f"feedback:{answer_id}:up", "primary"),
                     Button("Not helpful", f"feedback:{answer_id}:down")),)
         return Reply(text=body, intent=intent, sources=tuple(sources), buttons=buttons,
@@ -469,8 +476,7 @@ class Brain:
         intent = classify(cleaned.text)
         if self.agent is None or intent not in (Intent.QUESTION, Intent.ASSESS, Intent.PLAN):
             return None
-        allowed = await asyncio.to_thread(self.store.hit_rate_limit, f"rate:{inbound.user_key}",
-                                          limit=self._rate_limit[0], window_seconds=self._rate_limit[1])
+        allowed = await asyncio.to_thread(self._within_rate_limit, inbound)
         if not allowed:
             return None  # `respond` gives the rate-limit reply
         history = await asyncio.to_thread(self.store.recent_turns, inbound.conversation_key, 10)
@@ -494,12 +500,12 @@ class Brain:
         state = ConversationState.from_dict(self.store.load_conversation(inbound.conversation_key))
         earlier = state.self_description()
         if self._describes(text, state):
-            self.store.save_conversation(inbound.conversation_key, inbound.user_key, state.as_dict())
+            self._write("conversation", self.store.save_conversation, inbound.conversation_key, inbound.user_key,
+                        state.as_dict())
         return earlier[-1200:]
 
     def _remember_agent_reply(self, inbound: Inbound, question: str, reply: Reply) -> Reply:
-        self.store.append_turn(inbound.conversation_key, inbound.user_key, "user", question)
-        self.store.append_turn(inbound.conversation_key, inbound.user_key, "assistant", reply.text[:4000])
+        self._write("turns", self._append_turns, inbound, question, reply.text)
         return self._remember_answer(inbound, question, reply.text, reply.sources, intent=reply.intent,
                                      data=reply.data)
 
@@ -512,11 +518,60 @@ class Brain:
             except Exception:
                 _log.warning("could not clear the LLM memory of a user", exc_info=True)
 
+    # --- limits and writes that must not cost the answer ------------------------------------
+    def _within_rate_limit(self, inbound: Inbound) -> bool:
+        """One counter per user for messages, commands and button presses alike.
+
+        A store that cannot count (disk full, database down) lets the message through: refusing
+        everyone because a counter cannot be written would turn a storage problem into an outage.
+        """
+        try:
+            return self.store.hit_rate_limit(f"rate:{inbound.user_key}", limit=self._rate_limit[0],
+                                             window_seconds=self._rate_limit[1])
+        except Exception as exc:
+            _log.warning("rate counter not written (%s); answering anyway", _error_name(exc))
+            return True
+
+    def _first_share(self, answer_id: str) -> bool:
+        """True for the first "Share in channel" of an answer in a UTC day (a fixed window).
+
+        Repeated presses post nothing: each share is a public post in the bot's name.
+        """
+        try:
+            return self.store.hit_rate_limit(f"share:{answer_id}", limit=1, window_seconds=_SHARE_WINDOW_SECONDS)
+        except Exception as exc:
+            _log.warning("share counter not written (%s); not sharing", _error_name(exc))
+            return False  # a public post is the one thing not to repeat when unsure
+
+    def _append_turns(self, inbound: Inbound, question: str, answer: str) -> None:
+        self.store.append_turn(inbound.conversation_key, inbound.user_key, "user", question)
+        self.store.append_turn(inbound.conversation_key, inbound.user_key, "assistant", answer[:4000])
+
+    def _write(self, what: str, write: Callable[..., Any], *args: Any) -> bool:
+        """Run a store write whose failure must not cost the user the answer; False if it failed.
+
+        Memory, answer records and feedback are worth having, not worth an apology: with the disk
+        full the person still gets their answer, and the log says which write was lost (never the
+        text it held).
+        """
+        try:
+            write(*args)
+        except Exception as exc:
+            _log.warning("could not save %s (%s); answering anyway", what, _error_name(exc))
+            return False
+        return True
+
     def _redact(self, reply: Reply) -> Reply:
         text = reply.text
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")
         return reply if text == reply.text else _with(reply, text=text)
+
+
+def _error_name(exc: BaseException) -> str:
+    """The error's kind (and SQLite's code), without its message: messages can quote the values."""
+    code = getattr(exc, "sqlite_errorname", None)
+    return f"{type(exc).__name__} {code}" if code else type(exc).__name__
 
 
 def _facts(profile: Profile) -> int:

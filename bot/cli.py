@@ -104,6 +104,10 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    undecodable = _undecodable_argument(args)
+    if undecodable:
+        print(f"careerbot: error: {undecodable} is not valid UTF-8 text", file=sys.stderr)
+        return 2
     from dotenv import load_dotenv
 
     # The current folder's .env, where the operator runs the bot (not the package's folder); the
@@ -117,22 +121,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"careerbot: configuration error: {exc}", file=sys.stderr)
         return 2
     _configure_logging(settings)
+    from bot.operator_errors import explain
     from knowledge.onnx_model import ModelUnavailable
 
     try:
         return _dispatch(args, settings)
     except (ConfigError, UsageError, FileNotFoundError, ValueError, ModelUnavailable) as exc:
-        print(f"careerbot: error: {exc}", file=sys.stderr)
-        return 2
+        return _operator_error(str(exc), settings)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Disk, database and network failures an operator can fix: one line. Anything else is a
+        # bug and keeps its traceback.
+        line = explain(exc, settings)
+        if line is None:
+            raise
+        return _operator_error(line, settings)
+
+
+def _operator_error(line: str, settings: Any) -> int:
+    from bot.log_privacy import secrets_of
+
+    for secret in secrets_of(settings):
+        line = line.replace(secret, "[redacted]")
+    print(f"careerbot: error: {' '.join(line.split())}", file=sys.stderr)
+    return 2
+
+
+def _undecodable_argument(args: argparse.Namespace) -> str | None:
+    """The name of a text argument that held bytes which are not UTF-8, if any.
+
+    Python hands such bytes over as lone surrogates; they would reach the tokenizer and fail there
+    with a traceback, so they are refused here with a name the operator recognises.
+    """
+    for name in ("text", "answers"):  # (a file *name* may be any bytes; Path keeps them)
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "TEXT" if name == "text" else f"--{name}"
+    return None
 
 
 def _configure_logging(settings: Any) -> None:
+    from bot.log_privacy import install_log_privacy
     from bot.ops.logs import configure_logging
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     configure_logging(settings.log_level, settings.log_format)
+    # After the handlers exist (configure_logging replaces them): third-party loggers capped (they
+    # log payloads at DEBUG), secrets redacted on every handler.
+    install_log_privacy(settings)
 
 
 def _dispatch(args: argparse.Namespace, settings: Any) -> int:
@@ -187,8 +227,11 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
 
             metrics = Metrics()
             observers = (metrics.observe, AnswerLog())
+    from bot.operator_errors import check_knowledge_dir, prepare_data_dir
     from bot.runtime import Runtime
 
+    prepare_data_dir(settings.data_dir)  # one line now, not a traceback after loading the model
+    check_knowledge_dir(settings.knowledge_dir)
     logging.getLogger("careerbot").debug("settings: %s", settings.describe())  # secrets show as set/unset
     _build_index_if_needed(settings)
     runtime = Runtime.create(settings, observers=observers)
@@ -225,11 +268,12 @@ def _build_index_if_needed(settings: Any) -> None:
     from knowledge.embeddings import MiniLMEmbeddings, default_model_cache
     from knowledge.index import IndexError_, build_index
 
+    model = MiniLMEmbeddings(default_model_cache(settings.index_dir))
+    model.warm_up()  # an install that cannot embed (no model folder, no build extra) says so in one line first
     logging.getLogger("careerbot").info("building the knowledge index (%s) into %s", status, settings.index_dir)
     try:
         with progress_bar(f"building the knowledge index ({status})") as bar:
-            embeddings = ProgressEmbeddings(MiniLMEmbeddings(default_model_cache(settings.index_dir)), bar)
-            build_index(sources, settings.index_dir, embeddings)
+            build_index(sources, settings.index_dir, ProgressEmbeddings(model, bar))
     except IndexError_ as exc:
         raise UsageError(str(exc)) from None
 
@@ -381,7 +425,9 @@ def _one_shot(args: argparse.Namespace, runtime: Any) -> int:
         reply = asyncio.run(brain.handle(Inbound("console", _fresh_user("cli"), "cli", args.text, Kind.DM)))
         payload = json_payload(reply)
     elif args.command == "assess":
-        fit = runtime.knowledge.services.assess(args.text)
+        from bot.sanitize import clean
+
+        fit = runtime.knowledge.services.assess(clean(args.text).text)
         payload = fit.as_dict()
         reply = None
     else:  # plan
@@ -483,10 +529,11 @@ def _report(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _quiz(args: argparse.Namespace, settings: Any) -> int:
+    from bot.operator_errors import prepare_data_dir
     from bot.quiz import QuizEngine, run_terminal_quiz
     from bot.store import open_store
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     store = open_store(settings.database_url)
     try:
         engine = QuizEngine.from_settings(store, settings)

@@ -48,8 +48,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive finite number, got {raw!r}")
     return value
 
 
@@ -274,5 +274,16 @@ class Settings:
             value = getattr(self, f.name)
             if not f.repr:
                 value = "set" if value else "unset"
+            elif f.name == "database_url":
+                value = _without_password(str(value))
             out[f.name] = str(value)
         return out
+
+
+def _without_password(url: str) -> str:
+    """A database URL fit for logs: `postgresql://user:***@host/db`."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"

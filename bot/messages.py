@@ -12,6 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bot.sanitize import scrub
+
 __all__ = ["Attachment", "Button", "Inbound", "Kind", "Reply", "Source"]
 
 
@@ -51,6 +53,17 @@ class Inbound:
     action: str | None = None
     workspace: str | None = None
     message_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # Scrubbed here, as it is built, so nothing downstream (brain, store, inbox, logs, the
+        # embedder) ever holds a lone surrogate or a bidi control from a platform payload.
+        if not isinstance(self.text, str):
+            object.__setattr__(self, "text", "" if self.text is None else str(self.text))
+        object.__setattr__(self, "text", scrub(self.text))
+        for name in ("command", "action"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, scrub(value))
 
     @property
     def conversation_key(self) -> str:

@@ -87,8 +87,14 @@ class Runtime:
             from bot.llm.models import parse_model_spec
 
             parse_model_spec(settings)  # a wrong model setting fails now, not after building the index
-        knowledge = Knowledge.load(settings)
+        # The store first: an unreachable database or a full disk fails in a second, not after
+        # the model and the index have loaded.
         store = open_store(settings.database_url)
+        try:
+            knowledge = Knowledge.load(settings)
+        except BaseException:
+            store.close()
+            raise
         brain = build_brain(settings, knowledge, store, observers=observers)
         return cls(settings=settings, knowledge=knowledge, store=store, brain=brain)
 

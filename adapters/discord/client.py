@@ -238,8 +238,11 @@ def build_discord_bot(
     """
     check_settings(settings)
     configure_endpoints(settings)
+    # The bot never joins voice: discord.py's warnings about missing voice libraries would only
+    # send operators looking for a problem that is not there.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     inbox = InboxWorker(store, platforms=("discord",), retention_hours=settings.event_retention_hours,
-                            lease_seconds=settings.inbox_lease_seconds)
+                        lease_seconds=settings.inbox_lease_seconds)
     responder = Responder(brain.handle, store, answer_budget=answer_budget, typing_after=typing_after, inbox=inbox)
     if settings.discord_shard_count:
         return ShardedCareerBot(settings, brain, store, responder, **client_options)

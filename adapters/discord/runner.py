@@ -63,6 +63,10 @@ async def run_discord(settings: Settings, brain: Any, store: Store, *, stop: asy
                         await serving
                 inbox.close()
             serving.result()
+    except aiohttp.ClientConnectorError as exc:
+        where = settings.discord_api_base_url or "https://discord.com/api"
+        raise ConfigError(f"cannot reach the Discord API at {where} (DISCORD_API_BASE_URL): "
+                          f"{exc.os_error.strerror or exc.os_error}") from None
     except discord.LoginFailure:
         raise ConfigError("DISCORD_TOKEN was rejected by Discord: copy the bot token again from the developer portal") from None
     except discord.PrivilegedIntentsRequired:

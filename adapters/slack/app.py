@@ -7,9 +7,12 @@ local fake of the Web API), and importing this module does nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -39,6 +42,40 @@ def retry_handlers() -> list[AsyncRetryHandler]:
         AsyncServerErrorRetryHandler(max_retry_count=2),
         AsyncRateLimitErrorRetryHandler(max_retry_count=3),
     ]
+
+
+def _async_app(client: AsyncWebClient, settings: Settings) -> AsyncApp:
+    return AsyncApp(
+        client=client,
+        # "" (not None) so bolt does not fall back to reading the environment itself.
+        signing_secret=settings.slack_signing_secret or "",
+        # Socket Mode never checks signatures; in HTTP mode the runner insists on a secret.
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        logger=_LOGGER,
+        name="careerbot",
+    )
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.message
+
+
+@contextlib.contextmanager
+def _quiet_token_notice() -> Iterator[None]:
+    """Bolt reads SLACK_BOT_TOKEN from the environment on its own and, since the client already
+    carries the token, warns at every start that it "will be unused": a warning about nothing,
+    which would only send operators looking for a problem."""
+    quiet = _DropMessage(warning_client_prioritized_and_token_skipped())
+    _LOGGER.addFilter(quiet)
+    try:
+        yield
+    finally:
+        _LOGGER.removeFilter(quiet)
 
 
 def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
@@ -83,15 +120,8 @@ def build_slack_app(
         client = build_web_client(settings)
     elif not client.token:
         raise ConfigError("SLACK_BOT_TOKEN is not set: the Slack client has no token")
-    app = AsyncApp(
-        client=client,
-        # "" (not None) so bolt does not fall back to reading the environment itself.
-        signing_secret=settings.slack_signing_secret or "",
-        # Socket Mode never checks signatures; in HTTP mode the runner insists on a secret.
-        request_verification_enabled=bool(settings.slack_signing_secret),
-        logger=_LOGGER,
-        name="careerbot",
-    )
+    with _quiet_token_notice():
+        app = _async_app(client, settings)
     if inbox is None:
         inbox = InboxWorker(store, platforms=("slack",), retention_hours=settings.event_retention_hours,
                             lease_seconds=settings.inbox_lease_seconds)

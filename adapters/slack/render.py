@@ -130,8 +130,25 @@ def _convert_line(line: str) -> str:
     return line
 
 
+_MASS_MENTION = re.compile(r"(?<![\w.+-])@(channel|here|everyone)\b", re.I)
+
+
+def defuse_mentions(text: str) -> str:
+    """`@channel`, `@here`, `@everyone` with a zero-width space after the `@`.
+
+    Why: Slack parses these words into notifications in mrkdwn that is not `verbatim`, and answers
+    quote user text; the reader sees the same word, nobody is paged. (`<!channel>` never gets
+    through: `escape` turns its `<` into `&lt;`.)
+    """
+    return _MASS_MENTION.sub("@\u200b\\1", text)
+
+
 def to_mrkdwn(markdown: str) -> str:
     """Convert the brain's markdown (bold, italics, links, lists, headings, code) to Slack mrkdwn."""
+    return defuse_mentions(_to_mrkdwn(markdown))
+
+
+def _to_mrkdwn(markdown: str) -> str:
     out: list[str] = []
     for part in _FENCE.split(markdown.replace("\r\n", "\n")):
         if part.startswith("```") and part.endswith("```") and len(part) >= 6:
@@ -211,14 +228,16 @@ def split_text(text: str, limit: int = CHUNK_LIMIT) -> list[str]:
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
+    # verbatim: Slack must not turn words of the text into links or mentions on its own; every
+    # link in an answer is already an explicit <url|label>.
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT], "verbatim": True}}
 
 
 def _sources_block(sources: Iterable[Source]) -> dict[str, Any] | None:
     items = [f"{i}. {_link(s.url, s.label) if s.url else escape(s.label)}" for i, s in enumerate(sources, 1)]
     if not items:
         return None
-    text = "*Sources:* " + "  ·  ".join(items)
+    text = defuse_mentions("*Sources:* " + "  ·  ".join(items))
     if len(text) > SECTION_LIMIT:
         text = text[: SECTION_LIMIT - 1] + "…"
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}

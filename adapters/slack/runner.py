@@ -69,6 +69,10 @@ async def run_slack(
     try:
         auth = await app.client.auth_test()
         _LOGGER.info("slack: signed in as %s in team %s", auth.get("user"), auth.get("team"))
+    except aiohttp.ClientConnectorError as err:  # not the token's fault: say where it could not connect
+        where = settings.slack_api_base_url or "https://slack.com/api"
+        raise ConfigError(f"cannot reach the Slack API at {where} (SLACK_API_BASE_URL): "
+                          f"{err.os_error.strerror or err.os_error}") from None
     except SlackApiError as err:  # a bad token is the most common first-run mistake: say so plainly
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({err.response.get('error', err)})") from None
     except (aiohttp.ClientError, OSError, TimeoutError) as err:

@@ -8,8 +8,11 @@ parsed (400 if it is not Slack's JSON or form encoding), and only then dispatche
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import time
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -24,6 +27,8 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000
 """Slack's payloads are a few KB; anything near a megabyte is not Slack."""
 _LOGGER = logging.getLogger("careerbot.slack.http")
+_MAX_AGE_SECONDS = 300
+"""Slack's own replay window: a request signed more than five minutes ago is refused."""
 
 
 _OBJECTS = ("event", "user", "team", "channel", "container", "message", "enterprise", "view", "state")
@@ -49,6 +54,23 @@ def well_formed(body: object) -> bool:
     return all(isinstance(event.get(k, ""), str) for k in ("type", "subtype", "channel", "user", "text", "ts"))
 
 
+def _signed(verifier: SignatureVerifier, raw: bytes, headers: dict[str, str]) -> bool:
+    """Whether Slack signed `raw`; anything unverifiable is simply unsigned.
+
+    slack_sdk raises on a non-numeric timestamp (`int()`) and on a body that is not UTF-8 (it
+    decodes before hashing); both come from whoever can reach the port, so they are a 401 like any
+    other bad signature, not a 500 with a traceback. The HMAC is then computed over the raw bytes.
+    """
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or not signature.isascii():
+        return False
+    if abs(time.time() - int(timestamp)) > _MAX_AGE_SECONDS:
+        return False
+    digest = hmac.new(verifier.signing_secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
+    return hmac.compare_digest(f"v0={digest.hexdigest()}", signature)
+
+
 def _bad(status: int, error: str) -> web.Response:
     return web.json_response({"error": error}, status=status)
 
@@ -71,7 +93,7 @@ def build_web_app(app: AsyncApp, signing_secret: str, *, path: str = EVENTS_PATH
         if len(raw) > MAX_BODY_BYTES:
             return _bad(413, "payload too large")
         headers = {k.lower(): v for k, v in request.headers.items()}
-        if not verifier.is_valid_request(raw, headers):
+        if not _signed(verifier, raw, headers):
             return _bad(401, "invalid request")
         try:
             body = raw.decode("utf-8")
