@@ -15,7 +15,7 @@ def test_progress_embeddings_count_every_text_and_keep_the_vectors(knowledge) ->
     texts = [f"what does an AI engineer do, variant {i}?" for i in range(7)]
     with Progress(console=Console(file=io.StringIO(), force_terminal=True)) as progress:
         task = progress.add_task("embedding", total=None)
-        wrapped = ProgressEmbeddings(inner, Bar(progress, task), step=3)
+        wrapped = ProgressEmbeddings(inner, Bar(progress, task))
         vectors = wrapped.embed_documents(texts)
         assert progress.tasks[0].total == 7 and progress.tasks[0].completed == 7
     assert vectors == inner.embed_documents(texts)
