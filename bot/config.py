@@ -40,31 +40,37 @@ def _int(env: Mapping[str, str], name: str, default: int | None, *, minimum: int
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _finite(env: Mapping[str, str], name: str) -> tuple[float, str] | None:
+    """The number a variable holds and its raw text, or None when unset; nan and inf are refused."""
     raw = env.get(name, "").strip()
     if not raw:
-        return default
+        return None
     try:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{name} must be a positive finite number, got {raw!r}")
-    return value
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
+    return value, raw
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    found = _finite(env, name)
+    if found is None:
+        return default
+    if found[0] <= 0:
+        raise ConfigError(f"{name} must be a positive finite number, got {found[1]!r}")
+    return found[0]
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
     """A finite number of at least `minimum` (nan and inf are refused: a drain must end)."""
-    raw = env.get(name, "").strip()
-    if not raw:
+    found = _finite(env, name)
+    if found is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not math.isfinite(value) or value < minimum:
-        raise ConfigError(f"{name} must be a finite number of at least {minimum:g}, got {raw!r}")
-    return value
+    if found[0] < minimum:
+        raise ConfigError(f"{name} must be a finite number of at least {minimum:g}, got {found[1]!r}")
+    return found[0]
 
 
 def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
