@@ -40,7 +40,7 @@ HELP_TEXT = (
     "and cite it.\n"
     "- Ask a question: *How much math does an AI engineer really use?*\n"
     "- Describe yourself: *I'm a backend dev who hates calculus. Is AI engineering for me?*\n"
-    "- Ask for a plan: *What should I learn first to become an AI engineer?*\n"
+    "- Ask for a plan: *What should I learn first for AI engineering?*\n"
     "- `/quiz` takes the short fit quiz (buttons), `/quiz-reset` starts it over\n"
     "- `/career <question>` answers privately, `/plan <goal>` builds a learning plan\n"
     "- `/forget` deletes everything I hold about you"
@@ -256,7 +256,7 @@ class Brain:
             return _with(reply, ephemeral=True, buttons=buttons)
         if command == "plan":
             state = ConversationState.from_dict(self.store.load_conversation(inbound.conversation_key))
-            reply = self._plan(inbound, text.text or "I want to become an AI engineer", state)
+            reply = self._plan(inbound, text.text or "I am aiming for the AI engineer track", state)
             self._write("conversation", self.store.save_conversation, inbound.conversation_key, inbound.user_key,
                         state.as_dict())
             return reply
@@ -395,7 +395,7 @@ class Brain:
         """The verdict, or None when the person has said too little for one (then the question is answered).
 
         The verdict reads everything the person said about themselves in this conversation, so a
-        follow-up such as "so which one fits me?" is judged on their earlier messages, and only on
+        follow-up such as "which path suits me, then?" is judged on their earlier messages, and only on
         them when it adds no facts: the same person gets the same verdict until they say more.
         """
         basis = state.self_description(text if new_facts else "") or text
