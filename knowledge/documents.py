@@ -16,7 +16,7 @@ import yaml
 
 from knowledge.yamlfile import safe_load as load_yaml
 
-__all__ = ["SUPPORTED_SUFFIXES", "Block", "SourceDocument", "iter_source_files", "load_document"]
+__all__ = ["SUPPORTED_SUFFIXES", "Block", "SourceDocument", "iter_source_files", "load_document", "split_front_matter"]
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
@@ -66,16 +66,20 @@ def load_document(path: Path) -> SourceDocument:
     return _from_plain_text(path, raw)
 
 
-def _from_markdown(path: Path, raw: str) -> SourceDocument:
-    meta: dict[str, object] = {}
+def split_front_matter(raw: str) -> tuple[dict[str, object], str]:
+    """A markdown file's YAML front matter (empty when missing or malformed) and the body after it."""
     match = _FRONT_MATTER.match(raw)
-    if match:
-        try:
-            loaded = load_yaml(match.group(1))
-            meta = loaded if isinstance(loaded, dict) else {}
-        except yaml.YAMLError:
-            meta = {}
-        raw = raw[match.end():]
+    if not match:
+        return {}, raw
+    try:
+        loaded = load_yaml(match.group(1))
+    except yaml.YAMLError:
+        loaded = None
+    return (loaded if isinstance(loaded, dict) else {}), raw[match.end():]
+
+
+def _from_markdown(path: Path, raw: str) -> SourceDocument:
+    meta, raw = split_front_matter(raw)
     title = str(meta.get("title") or "")
     blocks: list[Block] = []
     path_stack: list[tuple[int, str]] = []

@@ -161,7 +161,8 @@ def _wants_fragment(request: web.Request) -> bool:
     return request.headers.get("X-Requested-With") == "careerbot"
 
 
-async def chat(request: web.Request) -> web.StreamResponse:
+async def _message(request: web.Request) -> web.Response | tuple[WebContext, str, str]:
+    """The posted form's text, checked (session, CSRF, length), or the response that refuses it."""
     checked = await _form(request)
     if isinstance(checked, web.Response):
         return checked
@@ -169,6 +170,14 @@ async def chat(request: web.Request) -> web.StreamResponse:
     text = str(form.get("text") or "").strip()
     if len(text) > ctx.limits.max_chars:
         return _refuse(request, 413, f"Messages can be at most {ctx.limits.max_chars:,} characters.")
+    return ctx, session, text
+
+
+async def chat(request: web.Request) -> web.StreamResponse:
+    checked = await _message(request)
+    if isinstance(checked, web.Response):
+        return checked
+    ctx, session, text = checked
     if not text:
         return _refuse(request, 400, "Type a question first.")
     command = _COMMAND.match(text)
@@ -270,13 +279,10 @@ async def plan_page(request: web.Request) -> web.Response:
 
 
 async def plan_post(request: web.Request) -> web.StreamResponse:
-    checked = await _form(request)
+    checked = await _message(request)
     if isinstance(checked, web.Response):
         return checked
-    ctx, session, form = checked
-    text = str(form.get("text") or "").strip()
-    if len(text) > ctx.limits.max_chars:
-        return _refuse(request, 413, f"Messages can be at most {ctx.limits.max_chars:,} characters.")
+    ctx, session, text = checked
     inbound = Inbound("web", SessionKeys.user_id(session), "web", text, Kind.COMMAND, command="plan")
     entries = ctx.transcripts.entries(session)
     entries.append(Entry(ctx.transcripts.next_id(), "user", f"/plan {text}".strip()))

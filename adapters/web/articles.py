@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from markupsafe import Markup
 
 from adapters.web.render import markdown_html, safe_url
+from knowledge.documents import split_front_matter
 
 __all__ = ["Article", "ArticleLibrary"]
 
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 _LEADING_TITLE = re.compile(r"\A\s*# [^\n]*\n")
 
@@ -65,16 +64,7 @@ class ArticleLibrary:
 
 
 def _read(path: Path) -> Article | None:
-    raw = path.read_text(encoding="utf-8", errors="replace")
-    meta: dict[str, object] = {}
-    match = _FRONT_MATTER.match(raw)
-    if match:
-        try:
-            loaded = yaml.safe_load(match.group(1))
-        except yaml.YAMLError:
-            loaded = None
-        meta = loaded if isinstance(loaded, dict) else {}
-        raw = raw[match.end():]
+    meta, raw = split_front_matter(path.read_text(encoding="utf-8", errors="replace"))
     article_id = str(meta.get("id") or path.stem)
     if not _ARTICLE_ID.match(article_id):
         return None
