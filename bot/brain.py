@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from bot.career import CareerServices
 from bot.composer import source_of
-from bot.conversation import ConversationState, is_follow_up
+from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
 from bot.fit import LABEL_NAMES
 from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
@@ -63,6 +63,7 @@ _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|example
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
+_NAMES_FIELD = re.compile(r"\b(ai|ml|machine learning)\b", re.I)
 # "is that hard?" has nothing to search but what it points at; "do I need a PhD for this?" names its own subject.
 _FEW_WORDS = 3
 _OWN = re.compile(r"\b(i|me|my|mine|i'm|i've|i'd)\b", re.I)
@@ -274,6 +275,7 @@ class Brain:
         cleaned = clean(inbound.text)
         intent = classify(cleaned.text)
         state = ConversationState.from_dict(self.store.load_conversation(inbound.conversation_key))
+        state.subject = named_track(cleaned.text) or state.subject
         reply = self._by_intent(inbound, cleaned.text, intent, state)
         if cleaned.truncated and intent not in (Intent.HOSTILE, Intent.EMPTY):
             reply = _with(reply, text=f"_Your message was long, so I read only its first {MAX_CHARS:,} characters._"
@@ -356,6 +358,10 @@ class Brain:
     def _answer(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
         follow_up = state.in_scope and (is_follow_up(text) or len(text.split()) <= 5)
         personal = self._personal_query(text, state)
+        if personal is None and state.in_scope and state.subject in TRACK_NAMES and \
+                not _NAMES_FIELD.search(text):
+            # "how's the competition there?" after an ML verdict is about ML engineering.
+            personal = f"{text} ({TRACK_NAMES[state.subject]})"
         draft, relevance = self.services.answer(text, personal)
         if follow_up and state.topic and personal is None and not _NAMES_SUBJECT.search(text) and \
                 (relevance < _OWN_TOPIC or (_POINTS_BACK.search(text) and len(tokenize(text)) <= _FEW_WORDS)):
@@ -403,6 +409,7 @@ class Brain:
         if fit.evidence + (self.services.describes_self(basis) >= 0.8) < 2:
             return None  # one remark ("if I hate math?") is too little to judge a person by
         state.profile, state.verdict, state.topic = fit.profile, fit.label, text
+        state.subject = fit.label if fit.label in TRACK_NAMES else None  # "neither": no role to lean on
         passages = self.services.search(_ASSESS_QUERY[fit.label], 1)
         sources = [source_of(p, page_url=self.services.page_url) for p in passages]
         nxt = ("Ask me *where do I start?* for a plan made from what you told me, or take the `/quiz`."
@@ -424,7 +431,7 @@ class Brain:
             profile = profile.merge(self.services.assessor.read(text).profile)
         plan = self.services.plan(state.self_description(text), track,
                                   profile=profile if not profile.is_empty else None)
-        state.profile, state.plan_track, state.topic = profile, plan.track, text
+        state.profile, state.plan_track, state.topic, state.subject = profile, plan.track, text, plan.track
         sources = [s for s in (self.services.article_source(a) for a in plan.articles) if s is not None][:6]
         body = plan.timeline_markdown() if timeline else plan.to_markdown()
         return self._remember_answer(inbound, text, body, sources, intent="plan",

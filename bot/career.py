@@ -106,7 +106,13 @@ class CareerServices:
                                     question=part) if self.cards is not None else None
             drafts.append(compose_answer(part, passages, vector=vector, units=self.retriever.units, card=card,
                                          card_passage=self._article_passage(card.card.article, passages)
-                                         if card else None, page_url=self.page_url))
+                                         if card else None, page_url=self.page_url,
+                                         term_weight=self.retriever.term_weight))
+            if not drafts[-1].text and passages:
+                # The closest passages were reading lists or tables: look further down for sentences.
+                drafts[-1] = compose_answer(part, self.retriever.search(search_text, 10, vector=vector)[len(passages):],
+                                            vector=vector, units=self.retriever.units, page_url=self.page_url,
+                                            term_weight=self.retriever.term_weight)
         return merge_drafts([d for d in drafts if d.text]), relevance
 
     def describes_self(self, text: str) -> float:

@@ -26,10 +26,13 @@ import numpy as np
 from bot.messages import Source
 from knowledge.cards import CardMatch
 from knowledge.retriever import Passage
+from knowledge.text import tokenize
 
 __all__ = ["Draft", "answer_kind", "cite_sources", "compose_answer", "source_of"]
 
 UnitsFn = Callable[[str], list[tuple[str, np.ndarray]]]
+TermWeight = Callable[[str], float]
+_LEXICAL_WEIGHT = 0.15  # a sentence sharing all of the question's rare words gains this much over one sharing none
 
 _MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+|\*\*|__|`")
 _META = re.compile(
@@ -117,13 +120,14 @@ def _short_item(item: str) -> str:
 
 def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.ndarray | None = None,
                    units: UnitsFn | None = None, card: CardMatch | None = None,
-                   card_passage: Passage | None = None, page_url: str = "", max_words: int = 110) -> Draft:
+                   card_passage: Passage | None = None, page_url: str = "", max_words: int = 110,
+                   term_weight: TermWeight | None = None) -> Draft:
     """An answer-first body built only from `passages` (or `card`), and the sources it cites.
 
     With a card, the card's answer leads and the best passage sentence follows when it adds
     something the card does not say (a card is short; the passage may hold the detail asked for).
     """
-    extracted = _extract(question, passages, vector, units, page_url, max_words)
+    extracted = _extract(question, passages, vector, units, page_url, max_words, term_weight)
     if card is None or card_passage is None:
         return extracted
     sources = [source_of(card_passage, page_url=page_url)]
@@ -146,27 +150,42 @@ def _sentences(draft: Draft) -> list[tuple[str, Source]]:
 
 
 def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | None, units: UnitsFn | None,
-             page_url: str, max_words: int) -> Draft:
+             page_url: str, max_words: int, term_weight: TermWeight | None = None) -> Draft:
     """The passage sentences that answer `question`, best first, each with its source number."""
     if not passages:
         return Draft("", [])
     kind = answer_kind(question)
+    # Meaning finds the topic; the question's rare words ("iterate", "uptime") find the facet asked about.
+    asked = {t: term_weight(t) for t in set(tokenize(question))} if term_weight is not None else {}
+    asked_total = sum(asked.values())
     candidates: list[tuple[float, int, int, str]] = []  # score, passage rank, position, sentence
-    for rank, passage in enumerate(passages[:4]):
+    useful: list[Passage] = []  # a reading list or a table yields no sentence: the next passage stands in
+    for passage in passages:
+        if len(useful) == 4:
+            break
+        rank = len(useful)
         pairs = units(passage.chunk.chunk_id) if units is not None else []
         if not pairs:
             pairs = [(u, None) for u in re.split(r"(?<=[.!?])\s+|\n+", passage.chunk.body)]
+        found = False
         for position, (unit, vec) in enumerate(pairs):
             sentence = _readable(unit)
             if sentence is None:
                 continue
+            found = True
             meaning = float(np.dot(vec, vector)) if vec is not None and vector is not None else 0.3
             score = meaning + (0.04 * (3 - rank)) - 0.005 * position
             if kind == "number" and _HAS_NUMBER.search(sentence):
                 score += 0.12
+            if asked_total > 0:
+                shared = asked.keys() & set(tokenize(sentence))
+                score += _LEXICAL_WEIGHT * sum(asked[t] for t in shared) / asked_total
             if _PERSON_PRONOUN.match(sentence):
                 score -= 0.1  # "Her main point: ..." names nobody once it leaves its paragraph
             candidates.append((score, rank, position, sentence))
+        if found:
+            useful.append(passage)
+    passages = useful
     if not candidates:
         return Draft("", [])
     candidates.sort(key=lambda c: -c[0])

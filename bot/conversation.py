@@ -14,7 +14,13 @@ from typing import Any
 
 from bot.profile import Profile
 
-__all__ = ["ConversationState", "is_follow_up"]
+__all__ = ["ConversationState", "TRACK_NAMES", "is_follow_up", "named_track"]
+
+TRACK_NAMES = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer"}
+# "ai eng", "the ML path", "machine learning engineering": a role named however loosely.
+_ROLE = re.compile(r"\b(ai|ml|machine learning)[ -]?(eng\w*|path|track|role|side|route|career|job)s?\b", re.I)
+_BOTH = re.compile(r"\b(ai|ml)\s*(or|/|vs\.?|versus|and|&)\s*(ai|ml)\b", re.I)  # "ai or ml engineer?"
+_RULED_OUT = re.compile(r"\b(not|no|without|instead of|rather than)( the| any)? [^,.;!?]{0,30}", re.I)
 
 _REFERS_BACK = re.compile(
     r"^\s*(and|but|so|also|then|ok(ay)?|what about|how about|why|why not|is that|are they|does that|do they|"
@@ -27,6 +33,18 @@ def is_follow_up(text: str) -> bool:
     return len(text.split()) <= 12 and bool(_REFERS_BACK.search(text))
 
 
+def named_track(text: str) -> str | None:
+    """The one role a message names ("and ml eng?"), or None when it names none or both.
+
+    A role named only to be ruled out ("not the ML side") does not count.
+    """
+    if _BOTH.search(text):
+        return None
+    kept = _RULED_OUT.sub(" ", text)
+    kinds = {"ml_engineer" if m.group(1).lower() != "ai" else "ai_engineer" for m in _ROLE.finditer(kept)}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
 @dataclass
 class ConversationState:
     """Profile facts and the messages they came from, the last verdict and plan track, and the topic."""
@@ -37,6 +55,7 @@ class ConversationState:
     topic: str = ""
     last_intent: str = ""
     plan_track: str | None = None
+    subject: str | None = None  # the role under discussion: last one named, else the verdict or plan track
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
@@ -44,11 +63,12 @@ class ConversationState:
         return cls(profile=Profile.from_dict(data.get("profile")), about=[str(a) for a in data.get("about") or []],
                    verdict=data.get("verdict"),
                    topic=str(data.get("topic") or ""), last_intent=str(data.get("last_intent") or ""),
-                   plan_track=data.get("plan_track"))
+                   plan_track=data.get("plan_track"), subject=data.get("subject"))
 
     def as_dict(self) -> dict[str, Any]:
         return {"profile": self.profile.as_dict(), "about": self.about, "verdict": self.verdict, "topic": self.topic,
-                "last_intent": self.last_intent, "plan_track": self.plan_track}
+                "last_intent": self.last_intent, "plan_track": self.plan_track,
+                "subject": self.subject}
 
     def remember_about(self, text: str, limit_chars: int = 1500) -> None:
         """Keep a message in which the person described themselves; the verdict reads them together."""

@@ -41,6 +41,7 @@ class SparseBM25:
         self._starts = np.zeros(1, dtype=np.int64)
         self._docs = np.zeros(0, dtype=np.int64)
         self._weights = np.zeros(0, dtype=np.float64)
+        self._idf = np.zeros(0, dtype=np.float64)
         if not self.size:
             return
         avgdl = float(doc_len.sum()) / self.size
@@ -48,6 +49,7 @@ class SparseBM25:
         idf = np.array([math.log(self.size - n + 0.5) - math.log(n + 0.5) for n in df], dtype=np.float64)
         average_idf = float(idf.sum()) / len(idf) if len(idf) else 0.0
         idf[idf < 0] = epsilon * average_idf
+        self._idf = idf
         r = np.asarray(rows, dtype=np.int64)
         c = np.asarray(cols, dtype=np.int64)
         tf = np.asarray(tfs, dtype=np.float64)
@@ -55,6 +57,11 @@ class SparseBM25:
         order = np.argsort(c, kind="stable")  # group the postings by word
         self._docs, self._weights = r[order], weight[order]
         self._starts = np.concatenate([[0], np.cumsum(df)])
+
+    def idf(self, word: str) -> float:
+        """How rare a (tokenised) word is in the corpus; 0 for a word the corpus never uses."""
+        i = self._vocab.get(word)
+        return float(self._idf[i]) if i is not None else 0.0
 
     def get_scores(self, query: Sequence[str]) -> np.ndarray:
         scores = np.zeros(self.size)

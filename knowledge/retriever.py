@@ -60,6 +60,10 @@ class HybridRetriever:
         tokens = tokenize(query)
         return float(self._bm25.get_scores(tokens).max()) if tokens and self._chunks else 0.0
 
+    def term_weight(self, token: str) -> float:
+        """A tokenised word's rarity across the chunks (BM25's idf): what makes a shared word telling."""
+        return self._bm25.idf(token)
+
     def units(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
         """The sentences and list items of a chunk with their stored vectors (for answer writing)."""
         return self._units.get(chunk_id, [])

@@ -324,3 +324,27 @@ async def test_past_capacity_messages_get_a_busy_reply_at_once_not_a_longer_queu
         assert later.intent == "question"  # the slots were given back
     finally:
         brain.close()
+
+
+def test_a_verdict_sets_the_role_later_questions_are_about(brain: Brain) -> None:
+    """After an ML verdict, "what math should I focus on for that?" is about ML engineering's math."""
+    first = ask(brain, "stats grad student, I love proofs and probability and I want to train models myself")
+    assert first.data["label"] == "ml_engineer"
+    reply = ask(brain, "what math should i focus on for that?")
+    assert reply.intent == "question" and "linear algebra" in reply.text.lower()
+    key = Inbound(platform="test", user="U1", channel="C1", kind=Kind.DM).conversation_key
+    assert brain.store.load_conversation(key)["subject"] == "ml_engineer"
+
+
+def test_a_role_named_later_replaces_the_one_under_discussion(brain: Brain) -> None:
+    ask(brain, "backend dev here, 6 years of java, never liked math, I like shipping features")
+    ask(brain, "and what does an ML engineer do all day?")
+    key = Inbound(platform="test", user="U1", channel="C1", kind=Kind.DM).conversation_key
+    assert brain.store.load_conversation(key)["subject"] == "ml_engineer"
+
+
+def test_a_question_whose_closest_passages_are_reading_lists_is_still_answered(brain: Brain) -> None:
+    """Reading lists hold links, not sentences: the answer comes from the next passages, never a refusal."""
+    reply = ask(brain, "ten years of react and typescript here; ai eng looks like calling the openai api, too easy?")
+    assert reply.intent != "out_of_scope" and reply.sources
+    assert "://" not in reply.text.split("\n")[0]

@@ -40,3 +40,9 @@ def test_words_in_most_documents_get_the_idf_floor_not_a_negative_weight() -> No
 
 def test_an_empty_corpus_scores_nothing() -> None:
     assert SparseBM25([]).get_scores(["anything"]).shape == (0,)
+
+
+def test_idf_ranks_rare_words_above_common_ones_and_unknown_words_at_zero() -> None:
+    bm25 = SparseBM25([["ai", "engineer", "uptime"], ["ai", "engineer"], ["ai", "salary"], ["ai", "math"], ["ai", "pay"], ["ai", "code"]])
+    assert bm25.idf("uptime") > bm25.idf("engineer") > 0
+    assert bm25.idf("never-seen") == 0.0

@@ -52,3 +52,14 @@ def test_clean_removes_control_characters_and_bounds_length() -> None:
 )
 def test_intents(text: str, intent: Intent) -> None:
     assert classify(text) is intent
+
+
+@pytest.mark.parametrize(("text", "track"), [
+    ("and ml eng?", "ml_engineer"), ("is the AI engineering path hard", "ai_engineer"),
+    ("machine learning engineer salary", "ml_engineer"), ("ai or ml engineer, which one", None),
+    ("i want the ml side, not the ai engineer route", "ml_engineer"), ("what is an api", None),
+])
+def test_named_track_reads_one_role_however_loosely_named(text: str, track: str | None) -> None:
+    from bot.conversation import named_track
+
+    assert named_track(text) == track
