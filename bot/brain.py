@@ -22,6 +22,7 @@ from bot.career import CareerServices
 from bot.composer import source_of
 from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
 from bot.fit import LABEL_NAMES
+from bot.fit.model import reason
 from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.profile import PATTERN_FACTS, Profile, read_profile
@@ -63,6 +64,8 @@ _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|example
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
+_SURE_REQUEST = 0.6  # the learned request reading adds the verdict to an answer only when this sure
+_SURE_PLAN = 0.9  # ... and sends a message to the planner, or to the verdict alone, only when this sure
 _NAMES_FIELD = re.compile(r"\b(ai|ml|machine learning)\b", re.I)
 # "is that hard?" has nothing to search but what it points at; "do I need a PhD for this?" names its own subject.
 _FEW_WORDS = 3
@@ -307,6 +310,7 @@ class Brain:
             return Reply(text="The fit quiz asks short questions about situations you'd enjoy or avoid. "
                               "Type `/quiz` to start it (or `careerbot quiz` in a terminal).", intent=intent.value)
         known_topic = state.in_scope or is_in_domain(text)
+        earlier = state.in_scope  # before this message's own facts are read
         if intent is Intent.PLAN and not known_topic and not self.services.covers(text, margin=0.12):
             return self._out_of_scope()  # "how do I become a pilot?" asks for a plan we can't make
         described = self._describes(text, state)
@@ -317,12 +321,19 @@ class Brain:
         # "15 h a week, and I want to switch in 6 months: doable?" asks whether the plan fits that frame.
         asks_time = asks_time or (state.in_scope and bool(state.verdict or state.plan_track) and
                                   bool(stated.hours_per_week) and bool(stated.weeks) and "?" in text)
-        if intent is Intent.PLAN or asks_time or (state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
+        # Mid-conversation, a learned reading of the request decides what wording alone cannot:
+        # "so which one am I?" wants the verdict, "given 12 hrs a week, what now?" the plan.
+        asks = self.services.request_kind(text) if earlier else {}
+        asks_plan = asks.get("plan", 0.0) >= _SURE_PLAN
+        if asks_plan and not asks_time and state.profile.hours_per_week is not None and _ASKS_DURATION.search(text):
+            asks_time = True
+        if intent is Intent.PLAN or asks_time or asks_plan or (
+                state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
             return self._plan(inbound, text, state, timeline=asks_time)
         if _BUILD.search(text) and (known_topic or described):
             return self._projects(inbound, text, state)
         # A self-description with no question ("backend dev, 5 yrs, math scares me") wants a verdict too.
-        wants_verdict = intent is Intent.ASSESS or about_me(text) or (
+        wants_verdict = intent is Intent.ASSESS or about_me(text) or asks.get("own_verdict", 0.0) >= _SURE_PLAN or (
             described and "?" not in text and not _REQUEST.search(text))
         if wants_verdict and (described or intent is Intent.ASSESS or not state.profile.is_empty):
             reply = self._assess(inbound, text, state, new_facts=described or state.profile.is_empty)
@@ -332,7 +343,17 @@ class Brain:
             if answer.intent == "question":
                 answer = _with(answer, text=f"{answer.text}\n\n{_TELL_ME_MORE}")
             return answer
-        return self._answer(inbound, text, state)
+        reply = self._answer(inbound, text, state)
+        if reply.intent == "question" and state.verdict and asks.get("own_verdict", 0.0) >= _SURE_REQUEST:
+            # "how bad is the competition for someone like me?" wants the fact and what it means for them.
+            reply = _with(reply, text=f"{self._verdict_reminder(state)}\n\n{reply.text}")
+        return reply
+
+    def _verdict_reminder(self, state: ConversationState) -> str:
+        """One line restating this conversation's verdict, so an answer about "me" says where they stand."""
+        fit = self.services.assess(state.self_description() or state.topic, known=state.profile)
+        name = LABEL_NAMES.get(state.verdict or "", state.verdict or "")
+        return f"_For you, from what you told me: **{name}**. {reason(fit)}_"
 
     def _describes(self, text: str, state: ConversationState) -> bool:
         """Whether `text` tells something about the person; if so its facts are kept for later verdicts.

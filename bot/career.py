@@ -123,6 +123,10 @@ class CareerServices:
         """
         return self.assessor.model.describes_self(self.retriever.embed(text)[0])
 
+    def request_kind(self, text: str) -> dict[str, float]:
+        """What a message asks for: "own_verdict", "plan" or "question", with probabilities (learned)."""
+        return self.assessor.model.request_kind(self.retriever.embed(text)[0])
+
     def covers(self, text: str, similarity: float | None = None, *, margin: float = 0.0) -> bool:
         """Whether the knowledge base has evidence for `text`: a passage close in meaning or rare words in common.
 

@@ -67,6 +67,7 @@ class FitModel:
     temperature: float
     reader: SignalReader
     describer: tuple[np.ndarray, float] | None = None
+    requests: tuple[list[str], np.ndarray, np.ndarray] | None = None  # labels, coef, intercept
     meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -79,6 +80,8 @@ class FitModel:
                    reader=SignalReader.from_dict(data["signals"]),
                    describer=(np.asarray(data["describer"]["coef"], dtype="float32"),
                               float(data["describer"]["intercept"])) if "describer" in data else None,
+                   requests=(list(data["requests"]["labels"]), np.asarray(data["requests"]["coef"], dtype="float32"),
+                             np.asarray(data["requests"]["intercept"], dtype="float32")) if "requests" in data else None,
                    meta=data.get("meta", {}))
 
     def describes_self(self, vector: np.ndarray) -> float:
@@ -87,6 +90,15 @@ class FitModel:
             return 0.0
         coef, intercept = self.describer
         return float(1.0 / (1.0 + np.exp(-(float(np.dot(coef, vector)) + intercept))))
+
+    def request_kind(self, vector: np.ndarray) -> dict[str, float]:
+        """What a message asks for ("own_verdict", "plan", "question") with probabilities; {} without a model."""
+        if self.requests is None:
+            return {}
+        labels, coef, intercept = self.requests
+        z = coef @ np.asarray(vector, dtype="float32").reshape(-1) + intercept
+        e = np.exp(z - z.max())
+        return {label: float(p) for label, p in zip(labels, e / e.sum(), strict=True)}
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         z = ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
@@ -250,6 +262,16 @@ def _balanced(quote: str) -> str:
     return quote.strip() + ")" * max(0, quote.count("(") - quote.count(")"))
 
 
+def reason(a: FitAssessment) -> str:
+    """Why the verdict, in one or two sentences: what the path asks for, or the sources' reason to wait."""
+    if a.label != "neither":
+        return _WHY[a.label]
+    why = _neither_reason(a.profile, a.readings) or (
+        "I found no single clear reason for this in what you wrote, so treat it as tentative and tell me more "
+        "about what you do, what you enjoy and why this field draws you.")
+    return f"{why} {_WHY['neither']}"
+
+
 def explain(a: FitAssessment) -> str:
     """Verdict and confidence in words, the reason, then the person's own words behind it."""
     others = ", ".join(f"{LABEL_NAMES[k]} {round(v)}%" for k, v in sorted(a.scores.items(), key=lambda kv: -kv[1])
@@ -263,14 +285,7 @@ def explain(a: FitAssessment) -> str:
                 "dislike, so I can't judge well yet: tell me what you do now, how you feel about coding and math, "
                 "and what you'd like to build.")
     head = f"Verdict: **{LABEL_NAMES[a.label]}** ({hedge}, {round(confidence)}%; {others})."
-    if a.label == "neither":
-        why = _neither_reason(a.profile, a.readings) or (
-            "I found no single clear reason for this in what you wrote, so treat it as tentative and tell me more "
-            "about what you do, what you enjoy and why this field draws you.")
-        reason = f"{why} {_WHY['neither']}"
-    else:
-        reason = _WHY[a.label]
-    lines = [f"{head} {reason}"]
+    lines = [f"{head} {reason(a)}"]
     if a.profile.codes is False and a.label != "ml_engineer":
         lines[0] += " Both paths are built on programming, so for you that comes first."
     seen: set[str] = set()

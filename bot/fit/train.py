@@ -219,6 +219,49 @@ def train_describer(descriptions: list[str], questions: list[str], embed: Any) -
     return weights, {"n": int(len(y)), "cv_accuracy": round(hits / len(y), 4)}
 
 
+def train_requests(rows: list[dict[str, Any]], embed: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a follow-up asks for: the person's own verdict, a plan or timeline, or a fact. 5-fold CV, then fit.
+
+    Wording alone misleads here ("does my degree help?" is a fact question in the first person;
+    "so, which one?" asks for a verdict without saying so), so a model over the sentence vector
+    decides, trained on knowledge/fit/requests.jsonl.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    texts = [r["text"] for r in rows]
+    y = np.asarray([r["label"] for r in rows])
+    x = np.asarray(embed(texts), dtype="float32")
+    labels = sorted(set(y))
+    best: tuple[float, float] = (-1.0, 1.0)
+    for c in _C_GRID + (3.0,):
+        pred = np.empty_like(y)
+        for train, test in StratifiedKFold(5, shuffle=True, random_state=_SEED).split(x, y):
+            pred[test] = _logistic(c).fit(x[train], y[train]).predict(x[test])
+        f1, _ = _macro_f1_over(y, pred, labels)
+        if f1 > best[0]:
+            best = (f1, c)
+    pred = np.empty_like(y)
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=_SEED).split(x, y):
+        pred[test] = _logistic(best[1]).fit(x[train], y[train]).predict(x[test])
+    f1, per_label = _macro_f1_over(y, pred, labels)
+    model = _logistic(best[1]).fit(x, y)
+    weights = {"labels": [str(c) for c in model.classes_], "coef": model.coef_.round(6).tolist(),
+               "intercept": model.intercept_.round(6).tolist()}
+    return weights, {"n": int(len(y)), "c": best[1], "cv_macro_f1": round(f1, 4), "cv_per_label": per_label}
+
+
+def _macro_f1_over(y: np.ndarray, pred: np.ndarray, labels: list[str]) -> tuple[float, dict[str, dict[str, float]]]:
+    per_label: dict[str, dict[str, float]] = {}
+    f1s = []
+    for label in labels:
+        tp = int(((pred == label) & (y == label)).sum())
+        precision = tp / max(int((pred == label).sum()), 1)
+        recall = tp / max(int((y == label).sum()), 1)
+        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        per_label[label] = {"precision": round(precision, 4), "recall": round(recall, 4)}
+    return float(np.mean(f1s)), per_label
+
+
 def _digest(paths: list[Path]) -> str:
     """One hash over the training files, so a test can tell the committed model matches the corpus."""
     import hashlib
@@ -239,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="labelled clauses never trained on: the explanation gate's set")
     parser.add_argument("--cards", type=Path, default=_HERE.parent / "cards.yaml",
                         help="answer cards: their phrasings are the questions the describer learns to tell apart")
+    parser.add_argument("--requests", type=Path, default=_HERE / "requests.jsonl",
+                        help="labelled follow-ups: own verdict, plan or question")
     parser.add_argument("--out", type=Path, default=_HERE / "model.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -259,11 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     cards = yaml.safe_load(args.cards.read_text(encoding="utf-8")) or []
     describer_weights, describer_metrics = train_describer(
         [r["text"] for r in rows], [a for c in cards for a in c.get("asks") or ()], embed)
-    meta = {"corpus": [p.name for p in corpora], "corpus_sha256": _digest(corpora), "clauses": args.clauses.name, "clause_test": args.clause_test.name, "trained_at": time.strftime("%Y-%m-%d"),
+    requests_weights, requests_metrics = train_requests(read_jsonl(args.requests), embed)
+    meta = {"corpus": [p.name for p in corpora], "corpus_sha256": _digest(corpora), "requests": args.requests.name,
+            "requests_sha256": _digest([args.requests]), "clauses": args.clauses.name, "clause_test": args.clause_test.name, "trained_at": time.strftime("%Y-%m-%d"),
             "none_class": NONE}
     args.out.write_text(json.dumps({"meta": meta, "signals": reader_weights, "verdict": verdict_weights,
-                                    "describer": describer_weights}))
+                                    "describer": describer_weights, "requests": requests_weights}))
     metrics = {"clause_reader": reader_metrics, "verdict": verdict_metrics, "describer": describer_metrics,
+               "requests": requests_metrics,
                "seconds": round(time.perf_counter() - started, 1)}
     args.out.with_name("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics, indent=2))  # noqa: T201 - a training script reports on stdout

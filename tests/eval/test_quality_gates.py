@@ -93,6 +93,7 @@ def test_committed_model_was_trained_on_the_current_corpus(knowledge: Knowledge)
     """A corpus edit without `python -m bot.fit.train` would serve a model the corpus no longer backs."""
     meta = knowledge.services.assessor.model.meta
     assert meta["corpus_sha256"] == _digest([FIT / name for name in meta["corpus"]])
+    assert meta["requests_sha256"] == _digest([FIT / meta["requests"]])
 
 
 @pytest.mark.slow

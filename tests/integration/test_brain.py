@@ -348,3 +348,20 @@ def test_a_question_whose_closest_passages_are_reading_lists_is_still_answered(b
     reply = ask(brain, "ten years of react and typescript here; ai eng looks like calling the openai api, too easy?")
     assert reply.intent != "out_of_scope" and reply.sources
     assert "://" not in reply.text.split("\n")[0]
+
+
+def test_asking_where_one_stands_mid_answer_restates_the_verdict(brain: Brain) -> None:
+    """A follow-up about the person's own case gets the fact asked for and where they stand."""
+    first = ask(brain, "stats grad student, I love proofs and probability and I want to train models myself")
+    assert first.data["label"] == "ml_engineer"
+    reply = ask(brain, "ok and realistically where does that leave me")
+    assert reply.intent == "question" and reply.sources
+    assert reply.text.startswith("_For you, from what you told me: **ML engineer**.")
+    again = ask(brain, "alright, bottom line for me?")  # asks for nothing but the verdict
+    assert again.intent == "assess" and again.data["label"] == "ml_engineer"
+
+
+def test_a_pace_and_a_request_for_the_plan_mid_conversation_get_the_plan(brain: Brain) -> None:
+    ask(brain, "php dev for six years on shop backends, never enjoyed maths, I like shipping for customers")
+    reply = ask(brain, "ok cool. say 7 hrs weekly, lay it out for me")
+    assert reply.intent == "plan" and "7 h/week" in reply.text

@@ -307,7 +307,12 @@ def test_time_frame_that_fits_is_confirmed_without_padding(planner: LearningPlan
     assert [stage_ids(timed, i) for i in range(len(timed.stages))] == \
         [stage_ids(plain, i) for i in range(len(plain.stages))]
     assert plain.fits_time_frame is None and plain.total_weeks is None
-    assert all(st.weeks is None for st in plain.stages) and "week" not in plain.to_markdown()
+    assert all(st.weeks is None for st in plain.stages)
+    hours = plain.total_hours
+    # Without a pace, the plan offers two common ones instead of per-stage weeks.
+    assert f"At 5 h/week that is about {-(-hours // 5)} weeks, at 10 h/week about {-(-hours // 10)} weeks." \
+        in plain.to_markdown()
+    assert "about" not in plain.to_markdown().split("**1.")[1].split("\n")[0]
 
 
 def test_deadline_without_pace_gives_the_pace_needed(planner: LearningPlanner) -> None:
