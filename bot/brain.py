@@ -22,7 +22,7 @@ from bot.career import CareerServices
 from bot.composer import source_of
 from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
 from bot.fit import LABEL_NAMES
-from bot.fit.model import reason
+from bot.fit.model import neither_reason, reason
 from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.profile import PATTERN_FACTS, Profile, read_profile
@@ -66,6 +66,7 @@ _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\
 _OWN_TOPIC = 0.3
 _SURE_REQUEST = 0.6  # the learned request reading adds the verdict to an answer only when this sure
 _SURE_PLAN = 0.9  # ... and sends a message to the planner, or to the verdict alone, only when this sure
+_SURE_FIRST = 0.6  # the same for a message that describes its writer: what they ask is about themselves
 _NAMES_FIELD = re.compile(r"\b(ai|ml|machine learning)\b", re.I)
 # "is that hard?" has nothing to search but what it points at; "do I need a PhD for this?" names its own subject.
 _FEW_WORDS = 3
@@ -321,22 +322,26 @@ class Brain:
         # "15 h a week, and I want to switch in 6 months: doable?" asks whether the plan fits that frame.
         asks_time = asks_time or (state.in_scope and bool(state.verdict or state.plan_track) and
                                   bool(stated.hours_per_week) and bool(stated.weeks) and "?" in text)
-        # Mid-conversation, a learned reading of the request decides what wording alone cannot:
-        # "so which one am I?" wants the verdict, "given 12 hrs a week, what now?" the plan.
-        asks = self.services.request_kind(text) if earlier else {}
-        asks_plan = asks.get("plan", 0.0) >= _SURE_PLAN
+        if _BUILD.search(text) and (known_topic or described):
+            return self._projects(inbound, text, state)
+        # A learned reading of the request decides what wording alone cannot: mid-conversation,
+        # "so which one am I?" wants the verdict and "given 12 hrs a week, what now?" the plan; in a
+        # message that describes the writer, "...physics dropout, ml or ai?" asks for a verdict.
+        asks = self.services.request_kind(text) if earlier or described else {}
+        sure = _SURE_PLAN if earlier else _SURE_FIRST
+        asks_plan = earlier and asks.get("plan", 0.0) >= sure  # a first message's plan wording is left to the rules
         if asks_plan and not asks_time and state.profile.hours_per_week is not None and _ASKS_DURATION.search(text):
             asks_time = True
         if intent is Intent.PLAN or asks_time or asks_plan or (
                 state.last_intent == "plan" and _TIME_FOLLOW_UP.search(text)):
             return self._plan(inbound, text, state, timeline=asks_time)
-        if _BUILD.search(text) and (known_topic or described):
-            return self._projects(inbound, text, state)
         # A self-description with no question ("backend dev, 5 yrs, math scares me") wants a verdict too.
-        wants_verdict = intent is Intent.ASSESS or about_me(text) or asks.get("own_verdict", 0.0) >= _SURE_PLAN or (
+        learned_only = not (intent is Intent.ASSESS or about_me(text)) and asks.get("own_verdict", 0.0) >= sure
+        wants_verdict = intent is Intent.ASSESS or about_me(text) or learned_only or (
             described and "?" not in text and not _REQUEST.search(text))
         if wants_verdict and (described or intent is Intent.ASSESS or not state.profile.is_empty):
-            reply = self._assess(inbound, text, state, new_facts=described or state.profile.is_empty)
+            reply = self._assess(inbound, text, state, new_facts=described or state.profile.is_empty,
+                                 reasoned_only=learned_only and not earlier)
             if reply is not None:
                 return reply
             answer = self._answer(inbound, text, state)
@@ -418,7 +423,8 @@ class Brain:
             return f"{text} ({named})" if named else None
         return None
 
-    def _assess(self, inbound: Inbound, text: str, state: ConversationState, *, new_facts: bool = True) -> Reply | None:
+    def _assess(self, inbound: Inbound, text: str, state: ConversationState, *, new_facts: bool = True,
+                reasoned_only: bool = False) -> Reply | None:
         """The verdict, or None when the person has said too little for one (then the question is answered).
 
         The verdict reads everything the person said about themselves in this conversation, so a
@@ -429,6 +435,8 @@ class Brain:
         fit = self.services.assess(basis, known=state.profile)
         if fit.evidence + (self.services.describes_self(basis) >= 0.8) < 2:
             return None  # one remark ("if I hate math?") is too little to judge a person by
+        if reasoned_only and fit.label == "neither" and not neither_reason(fit):
+            return None  # a "not now" with no reason the sources give would only discourage: answer instead
         state.profile, state.verdict, state.topic = fit.profile, fit.label, text
         state.subject = fit.label if fit.label in TRACK_NAMES else None  # "neither": no role to lean on
         passages = self.services.search(_ASSESS_QUERY[fit.label], 1)

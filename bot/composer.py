@@ -46,6 +46,8 @@ _LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenge
                      re.IGNORECASE)
 _YESNO_Q = re.compile(r"^\s*(is|are|do|does|can|could|should|will|would|am|did|has|have|must)\b", re.IGNORECASE)
 _PERSON_PRONOUN = re.compile(r"(?:she|he|her|his|they|their|them)\b", re.IGNORECASE)
+# "In that case, ..." / "This is why ..." lean on the sentence before them in the article.
+_POINTS_BACK = re.compile(r"(?:in (?:that|this) case|that|this|these|those|such|it|then|so|thus|hence)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\$")
 MAX_SUPPORT = 2  # passage sentences that may follow a card: the detail a short card leaves out
 _SUPPORT_FLOOR = 0.45  # a sentence less close to the question than this is off the point, however it ranks
@@ -180,8 +182,8 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
             if asked_total > 0:
                 shared = asked.keys() & set(tokenize(sentence))
                 score += _LEXICAL_WEIGHT * sum(asked[t] for t in shared) / asked_total
-            if _PERSON_PRONOUN.match(sentence):
-                score -= 0.1  # "Her main point: ..." names nobody once it leaves its paragraph
+            if _PERSON_PRONOUN.match(sentence) or _POINTS_BACK.match(sentence):
+                score -= 0.1  # "Her main point: ..." or "In that case, ..." mean little outside their paragraph
             candidates.append((score, rank, position, sentence))
         if found:
             useful.append(passage)

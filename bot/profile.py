@@ -108,12 +108,12 @@ _YEARS_CODING = re.compile(
 _YEARS_BEFORE = re.compile(r"(?P<what>[^.;!?]{0,40}?)\b(?:for|since)\s+(?:about\s+|around\s+|almost\s+|over\s+|nearly\s+)?" + _NUM + r"\+?\s*(?:years?|yrs?)\b",
                            re.IGNORECASE)
 _HOURS = re.compile(
-    _NUM + r"\s*(?:-\s*\d+\s*)?(?:h|hrs?|hours?)\s*(?:(?:a|an|per|/|each|every)\s*(?P<unit>day|night|evening|week|wk|weekend)|"
+    _NUM + r"\s*(?:-\s*\d+\s*)?(?:h|hrs?|hours?)\s*(?:(?:a|an|per|/|each|every|in (?:the|a))\s*(?P<unit>day|night|evening|week|wk|weekend)|"
     r"(?P<adverb>weekly|daily|nightly)\b)",
     re.IGNORECASE)
 _TIMEFRAME = re.compile(
     r"(?:\b(?:in|within|by|under|next|over|for the next|in the next|about|around|have|got|give it|spend|"
-    r"deadline(?: is)?|timeline(?: is)?|time ?frame(?: is)?|only)\s+|\()"
+    r"deadline(?: is)?|timeline(?: is)?|time ?frame(?: is)?|only|first)\s+|\()"
     r"(?:the\s+next\s+|about\s+|around\s+|maybe\s+)?" + _NUM
     + r"\s*(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
     # "9 months from now", "is a year enough?": a span counted forward, whatever precedes it
@@ -186,6 +186,8 @@ def _time_frame_weeks(text: str) -> tuple[float, str] | None:
         after = text[m.end():m.end() + 25].lower()
         if re.search(r"\b(ago|for|been|since|years? of)\s*$", before) or re.match(r"\s*(of|in|as|experience|exp)\b", after):
             continue  # "for 3 years", "4 yrs of python" describe the past, not a time frame
+        if re.search(r"\d\s*(h|hrs?|hours?)\s*$", before):
+            continue  # "3h a week max" is a pace, not a one-week deadline
         return round(weeks, 1), m.group(0).strip()
     return None
 

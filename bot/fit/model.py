@@ -262,6 +262,11 @@ def _balanced(quote: str) -> str:
     return quote.strip() + ")" * max(0, quote.count("(") - quote.count(")"))
 
 
+def neither_reason(a: FitAssessment) -> str | None:
+    """The sources' reason to wait that fits what the person said, or None when nothing they said gives one."""
+    return _neither_reason(a.profile, a.readings)
+
+
 def reason(a: FitAssessment) -> str:
     """Why the verdict, in one or two sentences: what the path asks for, or the sources' reason to wait."""
     if a.label != "neither":

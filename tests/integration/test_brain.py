@@ -365,3 +365,15 @@ def test_a_pace_and_a_request_for_the_plan_mid_conversation_get_the_plan(brain: 
     ask(brain, "php dev for six years on shop backends, never enjoyed maths, I like shipping for customers")
     reply = ask(brain, "ok cool. say 7 hrs weekly, lay it out for me")
     assert reply.intent == "plan" and "7 h/week" in reply.text
+
+
+def test_a_first_message_that_describes_the_writer_and_asks_where_they_fit_gets_a_verdict(brain: Brain) -> None:
+    """No fit phrase the rules know ("ml or ai?"), but the learned reading hears a request for a verdict."""
+    reply = ask(brain, "physics grad, I love the maths side, writing software is my weak spot. ml or ai?")
+    assert reply.intent == "assess" and reply.data["label"] in ("ml_engineer", "ai_engineer", "neither")
+
+
+def test_a_sentence_that_leans_on_its_paragraph_does_not_lead_an_answer(brain: Brain) -> None:
+    for question in ("is ML engineering right for someone who loves statistics?", "what does an ML engineer do?"):
+        reply = ask(brain, question, user=question[:10])
+        assert not re.match(r"(in that case|that|this|these|such|then)\b", reply.text, re.I), reply.text
