@@ -95,6 +95,7 @@ def cite_sources(passages: Sequence[Passage], page_url: str = "") -> list[Source
 def _readable(unit: str) -> str | None:
     """The unit as a stand-alone sentence, or None when it reads badly out of its article."""
     text = _MD_NOISE.sub("", unit).strip()
+    text = re.split(r"(?<=[.!?:])\s+[-*•]\s+", text, maxsplit=1)[0]  # a list run into its lead sentence
     if not text or "|" in text or _META.search(text) or "://" in text:  # "|": a flattened table row
         return None
     if len(text.split()) < 6 or text.endswith((":", "?")):

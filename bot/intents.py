@@ -51,7 +51,7 @@ _SMALLTALK = re.compile(
 )
 _QUIZ = re.compile(r"\b(quiz|questionnaire|take the test|personality test)\b", re.IGNORECASE)
 _PLAN = re.compile(
-    r"\b(what (should|do|must) i (learn|study|read)|learning (plan|path)|study plan|road ?map|curriculum|"
+    r"\b(what (should|do|must) i ((actually|really|even) )?(need to )?(learn|study|read)|learning (plan|path)|study plan|road ?map|curriculum|"
     r"where (do|should) i (start|begin)|how (do|can|should) i (start|begin|get started|learn|become|prepare)|"
     r"learn (first|next)|what to learn|steps to become|skills? (do i|should i|to) (need|learn|build)|"
     r"(would|do|will) i (still )?need to learn|what (are|would be) my (next )?steps|what are the (next )?steps (for me|to (become|get|start|switch)|from where i)|(what is|what's) (the |my )?first step)\b",

@@ -184,7 +184,7 @@ def _time_frame_weeks(text: str) -> tuple[float, str] | None:
         weeks = _number(m.group(1) or m.group("ahead")) * _UNIT_WEEKS[unit]
         before = text[max(0, m.start() - 40):m.start()].lower()
         after = text[m.end():m.end() + 25].lower()
-        if re.search(r"\b(ago|for|been|since|years? of)\s*$", before) or re.match(r"\s*(of|in|as|experience|exp)\b", after):
+        if not m.group(0).lower().startswith("first") and re.search(r"\b(ago|for|been|since|years? of)\s*$", before) or re.match(r"\s*(of|in|as|experience|exp)\b", after):
             continue  # "for 3 years", "4 yrs of python" describe the past, not a time frame
         if re.search(r"\d\s*(h|hrs?|hours?)\s*$", before):
             continue  # "3h a week max" is a pace, not a one-week deadline

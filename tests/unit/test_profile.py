@@ -14,6 +14,7 @@ from bot.profile import read_profile
     ("about 5 hours a week for the next 10 weeks", 5.0, 10.0),
     ("only 6 hour in the week, ready in 9 months?", 6.0, 39.1),
     ("3h a week max, what can I do in the first 8 weeks?", 3.0, 8.0),
+    ("5 hrs a week, so what's the plan for first 6 weeks", 5.0, 6.0),
 ])
 def test_study_time_and_time_frame(text: str, hours: float, weeks: float) -> None:
     profile = read_profile(text)
