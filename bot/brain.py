@@ -325,8 +325,8 @@ class Brain:
         if _BUILD.search(text) and (known_topic or described):
             return self._projects(inbound, text, state)
         # A learned reading of the request decides what wording alone cannot: mid-conversation,
-        # "so which one am I?" wants the verdict and "given 12 hrs a week, what now?" the plan; in a
-        # message that describes the writer, "...physics dropout, ml or ai?" asks for a verdict.
+        # "bottom line for me?" wants the verdict and "ok, 7 a week, lay it out" the plan; in a message
+        # that describes the writer, "...proofs are fun, code is not. thoughts?" asks for a verdict.
         asks = self.services.request_kind(text) if earlier or described else {}
         sure = _SURE_PLAN if earlier else _SURE_FIRST
         asks_plan = earlier and asks.get("plan", 0.0) >= sure  # a first message's plan wording is left to the rules
@@ -350,7 +350,7 @@ class Brain:
             return answer
         reply = self._answer(inbound, text, state)
         if reply.intent == "question" and state.verdict and asks.get("own_verdict", 0.0) >= _SURE_REQUEST:
-            # "how bad is the competition for someone like me?" wants the fact and what it means for them.
+            # "where does that leave me, job-hunt wise?" wants the fact and what it means for them.
             reply = _with(reply, text=f"{self._verdict_reminder(state)}\n\n{reply.text}")
         return reply
 

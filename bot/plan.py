@@ -773,7 +773,7 @@ def _apply_pace(plan: LearningPlan, hours_per_week: float | None, weeks: float |
         need = math.ceil(total / frame)
         plan.time_note = f"To finish in {_num(frame)} weeks you would need about {need} h/week."
     elif total:
-        # No pace given: two common ones, so "how many hours a week?" has an answer to weigh.
+        # No pace given: two common ones, so a person deciding how much time to set aside can weigh them.
         plan.time_note = (f"At 5 h/week that is about {math.ceil(total / 5)} weeks, "
                           f"at 10 h/week about {math.ceil(total / 10)} weeks.")
 
