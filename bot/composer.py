@@ -49,6 +49,7 @@ _PERSON_PRONOUN = re.compile(r"(?:she|he|her|his|they|their|them)\b", re.IGNOREC
 # "In that case, ..." / "This is why ..." lean on the sentence before them in the article.
 _POINTS_BACK = re.compile(r"(?:in (?:that|this) case|that|this|these|those|such|it|then|so|thus|hence)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\$")
+_SHORT_ANSWER = 25  # words: a lead sentence shorter than this gets the sentence after it
 MAX_SUPPORT = 2  # passage sentences that may follow a card: the detail a short card leaves out
 _SUPPORT_FLOOR = 0.45  # a sentence less close to the question than this is off the point, however it ranks
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
@@ -202,6 +203,13 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
             continue
         chosen.append(cand)
         words += len(cand[3].split())
+    if len(chosen) == 1 and words < _SHORT_ANSWER:
+        # One short sentence rarely answers alone; the article's next sentence usually carries it on
+        # ("You are not training 70B models." -> "You are building products on top of them.").
+        follow = next((c for c in candidates if c[1] == best[1] and c[2] == best[2] + 1), None)
+        if follow is not None and not _similar(follow[3], [best[3]]):
+            chosen.append(follow)
+            words += len(follow[3].split())
     sources = cite_sources(passages[:4], page_url)
     number = {p.chunk.doc_id: sources.index(next(s for s in sources if s.title == p.chunk.title)) + 1
               for p in passages[:4]}

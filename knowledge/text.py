@@ -49,7 +49,7 @@ def tokenize(text: str) -> list[str]:
 _NEGATION = re.compile(
     r"\b(not|never|no|none|nothing|neither|nor|don'?t|doesn'?t|didn'?t|can'?t|cannot|won'?t|shouldn'?t|isn'?t|"
     r"aren'?t|hate|hated|dislike\w*|avoid\w*|struggle\w*|weak|bad at|bad idea|without|tired of|bor(ed|es|ing)|"
-    r"rather not)\b|n't\b",
+    r"rather not|unsuited|not suited|keep away|not cut out|wrong (?:choice|path|move))\b|n't\b",
     re.IGNORECASE,
 )
 # Negations that say something positive ("doesn't scare me", "don't mind"): not a negation.

@@ -75,3 +75,16 @@ def test_phrasing_vectors_are_cached_between_starts(tmp_path: Path) -> None:
     cached.write_bytes(b"not an array")  # a damaged cache is recomputed, not trusted
     assert AnswerCards.load(path, embed, cache_dir=tmp_path / "index").match(unit(1, 0, 0), 0.9).card.id == "pay"
     assert np.load(cached, allow_pickle=False).shape == (2, 3)
+
+
+def test_a_question_about_who_fits_never_gets_the_card_about_who_should_not() -> None:
+    """Every phrasing of a "who should not" card is negated, so a positive question cannot reach it."""
+    from pathlib import Path
+
+    import yaml
+
+    from knowledge.text import negated
+
+    cards = yaml.safe_load((Path(__file__).resolve().parents[2] / "knowledge" / "cards.yaml").read_text())
+    avoid = next(c for c in cards if c["id"] == "who-should-avoid-ai-engineering")
+    assert all(negated(a) for a in avoid["asks"]), [a for a in avoid["asks"] if not negated(a)]
