@@ -389,7 +389,7 @@ class Brain:
             # "how's the competition there?" after an ML verdict is about ML engineering.
             personal = f"{text} ({TRACK_NAMES[state.subject]})"
         draft, relevance = self.services.answer(text, personal)
-        if follow_up and state.topic and personal is None and not _NAMES_SUBJECT.search(text) and \
+        if follow_up and state.topic and not _NAMES_FIELD.search(text) and \
                 (relevance < _OWN_TOPIC or (_POINTS_BACK.search(text) and len(tokenize(text)) <= _FEW_WORDS)):
             # "Is that expensive?" is about what came before: search it together with that.
             # A follow-up that names its own subject ("and the hours?") keeps its own results.

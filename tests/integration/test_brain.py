@@ -377,3 +377,11 @@ def test_a_sentence_that_leans_on_its_paragraph_does_not_lead_an_answer(brain: B
     for question in ("is ML engineering right for someone who loves statistics?", "what does an ML engineer do?"):
         reply = ask(brain, question, user=question[:10])
         assert not re.match(r"(in that case|that|this|these|such|then)\b", reply.text, re.I), reply.text
+
+
+def test_a_follow_up_that_points_back_leans_on_the_topic_even_once_a_role_is_known(brain: Brain) -> None:
+    """The role under discussion widens a search; it must not stop "it" from meaning the last topic."""
+    ask(brain, "backend dev here, 6 years of java, never liked math, I like shipping features")
+    ask(brain, "what uptime must the fraud-detection system reach?")
+    reply = ask(brain, "and what load must it cope with?")
+    assert "50,000 calls an hour" in reply.text
