@@ -232,6 +232,11 @@ _WHY = {
 }
 
 
+_FACT_MEANING = {"role": "your current work", "coding_years": "how long you've been coding",
+                 "codes": "you write code", "hours_per_week": "your study time",
+                 "weeks": "your time frame"}
+
+
 def meaning(r: ClauseReading) -> str:
     return _MEANING[r.key]
 
@@ -285,10 +290,18 @@ def explain(a: FitAssessment) -> str:
     hedge = "leaning" if confidence < 55 else "a clear fit" if confidence >= 80 else "a good fit"
     if not a.readings:
         # The facts alone (a job, a number) say little about what someone enjoys: no percentages then,
-        # since a calibrated 99% on nothing would still read as certainty.
-        return (f"Verdict, tentatively: **{LABEL_NAMES[a.label]}**. You said little about what you enjoy or "
-                "dislike, so I can't judge well yet: tell me what you do now, how you feel about coding and math, "
-                "and what you'd like to build.")
+        # since a calibrated 99% on nothing would still read as certainty. The facts are still shown, so
+        # the person sees they were heard.
+        facts = [(key, quote) for key, quote in a.profile.quotes.items() if key in _FACT_MEANING]
+        if not facts:
+            return (f"Verdict, tentatively: **{LABEL_NAMES[a.label]}**. You said little about what you enjoy or "
+                    "dislike, so I can't judge well yet: tell me what you do now, how you feel about coding and "
+                    "math, and what you'd like to build.")
+        lines = [f"Verdict, tentatively: **{LABEL_NAMES[a.label]}**. I have facts about your situation but little "
+                 "about what you enjoy, so I can't judge well yet: tell me how you feel about coding and math, "
+                 "and what you'd like to build.", "What I read in your message:"]
+        lines += [f"- “{_balanced(quote[:110])}”: {_FACT_MEANING[key]}" for key, quote in facts[:4]]
+        return "\n".join(lines)
     head = f"Verdict: **{LABEL_NAMES[a.label]}** ({hedge}, {round(confidence)}%; {others})."
     lines = [f"{head} {reason(a)}"]
     if a.profile.codes is False and a.label != "ml_engineer":

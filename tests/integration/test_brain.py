@@ -385,3 +385,10 @@ def test_a_follow_up_that_points_back_leans_on_the_topic_even_once_a_role_is_kno
     ask(brain, "what uptime must the fraud-detection system reach?")
     reply = ask(brain, "and what load must it cope with?")
     assert "50,000 calls an hour" in reply.text
+
+
+def test_a_tentative_verdict_shows_the_facts_it_heard(brain: Brain) -> None:
+    """A job and a weekly budget but no likes: tentative, and the person sees what was read."""
+    reply = ask(brain, "data analyst here, SQL and tableau and some pandas. 6h/week. which way should i go")
+    assert reply.intent == "assess" and "tentatively" in reply.text
+    assert "“6h/week”: your study time" in reply.text and "You said little" not in reply.text
