@@ -113,6 +113,11 @@ class CareerServices:
                 drafts[-1] = compose_answer(part, self.retriever.search(search_text, 10, vector=vector)[len(passages):],
                                             vector=vector, units=self.retriever.units, page_url=self.page_url,
                                             term_weight=self.retriever.term_weight)
+        if len(parts) > 1:
+            # Scope is the message's as a whole: "dentist or pharmacist? which pays better?" borrows
+            # relevance from its pay half only because that half was read alone.
+            whole = self.retriever.search(question, 1)
+            relevance = min(relevance, whole[0].similarity if whole else 0.0)
         return merge_drafts([d for d in drafts if d.text]), relevance
 
     def describes_self(self, text: str) -> float:

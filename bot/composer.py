@@ -38,7 +38,7 @@ _MD_NOISE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+|\*\*|__|`")
 _META = re.compile(
     r"\b(this (article|guide|page|section|summary|post|video)|the (article|guide|section) (below|above)|"
     r"see (also )?[\"“(]|\(see |min read|read more|part \d+ of|as (mentioned|noted) (above|below)|"
-    r"restates?|summari[sz]es|below are|as follows)\b|^mostly [\"“']|^(yes|no)\b", re.IGNORECASE)
+    r"restates?|summari[sz]es|below are|as follows|covered here)\b|^mostly [\"“']|^(yes|no)\b", re.IGNORECASE)
 _NUMBER_Q = re.compile(r"\b(how (much|many|long|fast|often|big)|what (percent\w*|figure|number|rate|salary|pay|"
                        r"uptime|latency)|salar\w*|pay|earn\w*|make a year|per (hour|year|month))\b", re.IGNORECASE)
 _LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenges|skills|reasons|types|kinds|"
@@ -47,6 +47,7 @@ _LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenge
 _YESNO_Q = re.compile(r"^\s*(is|are|do|does|can|could|should|will|would|am|did|has|have|must)\b", re.IGNORECASE)
 _PERSON_PRONOUN = re.compile(r"(?:she|he|her|his|they|their|them)\b", re.IGNORECASE)
 # "In that case, ..." / "This is why ..." lean on the sentence before them in the article.
+_POINTS_AROUND = re.compile(r"\b(?:is|are|was|lies|sits) (?:often |usually )?(?:here|there|above|below)\b", re.IGNORECASE)
 _POINTS_BACK = re.compile(r"(?:in (?:that|this) case|that|this|these|those|such|it|then|so|thus|hence)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\$")
 _SHORT_ANSWER = 25  # words: a lead sentence shorter than this gets the sentence after it
@@ -177,14 +178,16 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
             if sentence is None:
                 continue
             found = True
-            meaning = float(np.dot(vec, vector)) if vec is not None and vector is not None else 0.3
+            # A one-sentence chunk stores no separate sentence vector: its passage similarity is the sentence's.
+            meaning = float(np.dot(vec, vector)) if vec is not None and vector is not None else (
+                passage.similarity if vector is not None and len(pairs) == 1 else 0.3)
             score = meaning + (0.04 * (3 - rank)) - 0.005 * position
             if kind == "number" and _HAS_NUMBER.search(sentence):
                 score += 0.12
             if asked_total > 0:
                 shared = asked.keys() & set(tokenize(sentence))
                 score += _LEXICAL_WEIGHT * sum(asked[t] for t in shared) / asked_total
-            if _PERSON_PRONOUN.match(sentence) or _POINTS_BACK.match(sentence):
+            if _PERSON_PRONOUN.match(sentence) or _POINTS_BACK.match(sentence) or _POINTS_AROUND.search(sentence):
                 score -= 0.1  # "Her main point: ..." or "In that case, ..." mean little outside their paragraph
             candidates.append((score, rank, position, sentence))
         if found:

@@ -392,3 +392,10 @@ def test_a_tentative_verdict_shows_the_facts_it_heard(brain: Brain) -> None:
     reply = ask(brain, "data analyst here, SQL and tableau and some pandas. 6h/week. which way should i go")
     assert reply.intent == "assess" and "tentatively" in reply.text
     assert "“6h/week”: your study time" in reply.text and "You said little" not in reply.text
+
+
+def test_questions_about_the_sources_are_answered_not_refused(brain: Brain) -> None:
+    reply = ask(brain, "so what are your sources for all this?")
+    assert reply.intent == "question" and "Jean Lee" in reply.text and "Chip Huyen" in reply.text
+    later = ask(brain, "where can I read parts L2 to L7 of that guide?", user="U2")
+    assert "Instagram" in later.text and "PIN" in later.text
