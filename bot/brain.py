@@ -108,7 +108,10 @@ class Brain:
         quiz: the quiz engine, or None where the quiz is unavailable.
         agent: optional LLM answer path; returning None or raising falls back to the composer.
         secrets: values that must never appear in a reply (tokens, keys).
-        rate_limit: (messages, seconds) allowed per user.
+        rate_limit: (messages, seconds) allowed per user: messages, commands, feedback and share presses.
+        quiz_press_limit: (presses, seconds) allowed per user for quiz buttons, on a counter of their
+            own: a quiz is 15 presses and "Take it again" starts another 15, so on the message
+            counter a quick person was stopped mid-quiz.
         workers: threads that run the synchronous answer path.
         max_waiting: answers allowed to wait for a free worker. Past that a message gets a short
             "busy" reply at once: under overload the queue (and so every latency) stays bounded,
@@ -126,6 +129,7 @@ class Brain:
         agent: AgentFn | None = None,
         secrets: Sequence[str] = (),
         rate_limit: tuple[int, float] = (30, 60.0),
+        quiz_press_limit: tuple[int, float] = (120, 60.0),
         workers: int = 32,
         max_waiting: int = 256,
         observers: Sequence[AnswerObserver] = (),
@@ -136,6 +140,7 @@ class Brain:
         self.agent = agent
         self._secrets = tuple(s for s in secrets if s)
         self._rate_limit = rate_limit
+        self._quiz_press_limit = quiz_press_limit
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brain")
         self._capacity = workers + max_waiting
         self._admitted = 0
@@ -189,7 +194,8 @@ class Brain:
     def respond(self, inbound: Inbound) -> Reply:
         """The synchronous core of `handle` (the terminal and the benchmarks call it directly)."""
         if not self._within_rate_limit(inbound):
-            # Button presses count too: each share is a public post, each feedback a write.
+            # Button presses count too: each share is a public post, each feedback a write (quiz
+            # steps on a larger counter of their own, see `_within_rate_limit`).
             return Reply(text="You're sending messages faster than I can answer them well. Give me a few "
                               "seconds and try again.", intent="rate_limited", ephemeral=True)
         if inbound.kind is Kind.ACTION:
@@ -556,14 +562,22 @@ class Brain:
 
     # --- limits and writes that must not cost the answer ------------------------------------
     def _within_rate_limit(self, inbound: Inbound) -> bool:
-        """One counter per user for messages, commands and button presses alike.
+        """One counter per user for messages, commands, feedback and share; one for quiz buttons.
+
+        Quiz steps are counted apart, with a larger allowance: a quick person answers the 15
+        questions and presses "Take it again" within a minute, and on the message counter that
+        stopped them mid-quiz. A quiz press writes one row and posts nothing in public; feedback
+        (a write per vote) and share (a public post) stay on the message counter.
 
         A store that cannot count (disk full, database down) lets the message through: refusing
         everyone because a counter cannot be written would turn a storage problem into an outage.
         """
+        if inbound.kind is Kind.ACTION and self.quiz is not None and self.quiz.handles(inbound):
+            key, (limit, window) = f"quiz-press:{inbound.user_key}", self._quiz_press_limit
+        else:
+            key, (limit, window) = f"rate:{inbound.user_key}", self._rate_limit
         try:
-            return self.store.hit_rate_limit(f"rate:{inbound.user_key}", limit=self._rate_limit[0],
-                                             window_seconds=self._rate_limit[1])
+            return self.store.hit_rate_limit(key, limit=limit, window_seconds=window)
         except Exception as exc:
             _log.warning("rate counter not written (%s); answering anyway", _error_name(exc))
             return True

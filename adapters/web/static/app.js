@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var statusEl = null;
+  var pending = 0;  // posts in flight; the transcript is aria-busy while there are any
 
   function say(text) { if (statusEl) { statusEl.textContent = text; } }
 
@@ -13,8 +14,14 @@
       var transcript = document.getElementById("transcript");
       if (!transcript || !window.fetch) { return; }
       event.preventDefault();
-      var buttons = form.querySelectorAll("button");
+      // A press locks every button of its entry, not just its own: a quiz question's other options
+      // pressed before the reply would answer a question that is already answered (and the last
+      // question's reply, the chart, takes a moment to draw).
+      var scope = form.closest(".entry") || form;
+      var buttons = scope.querySelectorAll("button");
       buttons.forEach(function (b) { b.disabled = true; });
+      pending += 1;
+      transcript.setAttribute("aria-busy", "true");
       say("careerbot is answering…");
       fetch(form.action, {
         method: "POST", body: new FormData(form), credentials: "same-origin",
@@ -41,6 +48,8 @@
         say("Could not reach careerbot. Check your connection and try again.");
       }).finally(function () {
         buttons.forEach(function (b) { b.disabled = false; });
+        pending -= 1;
+        if (!pending) { transcript.removeAttribute("aria-busy"); }
       });
     });
   }
