@@ -30,7 +30,7 @@ __all__ = ["bench_questions", "run_bench"]
 
 _OPENERS = ["What", "How much", "Why", "Do", "Which", "Is it true that", "Can you explain why", "Tell me"]
 _TOPICS = [
-    "latency does a fraud detection system need", "do AI engineers earn at big tech", "is AI engineering a gold rush",
+    "latency does a fraud detection system need", "is AI engineer pay at major tech firms", "is AI engineering a gold rush",
     "math does an ML engineer need", "must an AI engineer train their own models", "is the difference between AI and ML engineers",
     "tools does an AI engineer use every day", "is evaluation important for LLM apps", "skills matter for junior AI engineers",
     "does running models locally help privacy", "is RAG and how does it work", "are the five challenges of AI engineering",
