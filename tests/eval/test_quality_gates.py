@@ -41,9 +41,11 @@ PERSONAS = ["personas_dev.jsonl", "personas_dev2.jsonl", "personas_heldout.jsonl
 # the method achieves today, so a regression fails while the gap to the target stays visible.
 # (facts stated, in-scope questions refused at most): held-out sets at their first run's level.
 ANSWER_GATES = {"answers_dev.jsonl": (0.87, 0), "answers_dev2.jsonl": (0.9, 0), "answers_dev3.jsonl": (0.78, 0),
-                "answers_dev4.jsonl": (0.82, 0), "answers_dev5.jsonl": (0.83, 0), "answers_dev6.jsonl": (0.87, 0)}
+                "answers_dev4.jsonl": (0.82, 0), "answers_dev5.jsonl": (0.83, 0), "answers_dev6.jsonl": (0.87, 0),
+                "answers_heldout6.jsonl": (0.74, 0)}
 REDIRECT_GATES: dict[str, float] = {}
-CONTEXT_GATES = {"conversations_dev.jsonl": 0.82, "conversations_dev2.jsonl": 0.82, "conversations_dev3.jsonl": 0.82}
+CONTEXT_GATES = {"conversations_dev.jsonl": 0.82, "conversations_dev2.jsonl": 0.82, "conversations_dev3.jsonl": 0.82,
+                 "conversations_heldout3.jsonl": 0.65}
 _users = itertools.count()
 
 
