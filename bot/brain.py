@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 
+import numpy as np
+
 from bot.career import CareerServices
 from bot.composer import source_of
 from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
@@ -25,6 +27,7 @@ from bot.fit import LABEL_NAMES
 from bot.fit.model import neither_reason, reason
 from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
+from bot.plan import time_arithmetic
 from bot.profile import PATTERN_FACTS, Profile, read_profile
 from bot.sanitize import MAX_CHARS, clean, defuse_links
 from bot.store.base import AnswerRecord, Store, Turn, UsageRecord
@@ -64,6 +67,18 @@ _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|example
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
+_WHO_SAID = re.compile(r"^\W*(?:and |so |btw |ok )?(?:who|where)\b.{0,30}\b(?:said|say|says|saying|wrote|write|from|"
+                       r"source|claims?)\b[^?]{0,20}\??\s*$", re.I)
+_WHICH_OF_THOSE = re.compile(r"\bwhich (?:one )?of (?:those|these|them|the (?:five|four|three|two|\w+s))\b", re.I)
+_NUMBERED = re.compile(r"\b(?:step|stage|point|item|number|no\.?|#)\s*(\d)\b", re.I)
+_HOW_MANY_THERE = re.compile(r"\bhow many (?:were|are|was|is) (?:there|they|those|them)\b", re.I)
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+             "fifth": 5, "5th": 5, "sixth": 6, "6th": 6}
+_ORDINAL_NAMES = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
+_ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|final)"
+                      r"(?: (?:one|item|point|challenge|thing|reason|group|option))?\b", re.I)
+_ORDINAL_NOUN = re.compile(r"\b(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|final) "
+                           r"(?:one|item|point|challenge|thing|reason|group|option)\b", re.I)
 _SURE_REQUEST = 0.6  # the learned request reading adds the verdict to an answer only when this sure
 _SURE_PLAN = 0.9  # ... and sends a message to the planner, or to the verdict alone, only when this sure
 _SURE_FIRST = 0.6  # the same for a message that describes its writer: what they ask is about themselves
@@ -294,6 +309,8 @@ class Brain:
             self._write("turns", self._append_turns, inbound, cleaned.text, reply.text)
             if reply.intent in ("question", "assess", "plan"):
                 state.last_intent = reply.intent
+                state.remember_reply(reply.text, [src.as_dict() for src in reply.sources],
+                                     about_list=reply.data.get("pointed") in ("item", "count"))
                 self._write("conversation", self.store.save_conversation, inbound.conversation_key, inbound.user_key,
                             state.as_dict())
         return reply
@@ -316,6 +333,9 @@ class Brain:
         if intent is Intent.QUIZ:
             return Reply(text="The fit quiz asks short questions about situations you'd enjoy or avoid. "
                               "Type `/quiz` to start it (or `careerbot quiz` in a terminal).", intent=intent.value)
+        pointed = self._about_last_answer(inbound, text, state)
+        if pointed is not None:
+            return pointed
         known_topic = state.in_scope or is_in_domain(text)
         earlier = state.in_scope  # before this message's own facts are read
         if intent is Intent.PLAN and not known_topic and not self.services.covers(text, margin=0.12):
@@ -330,6 +350,13 @@ class Brain:
                                   bool(stated.hours_per_week) and bool(stated.weeks) and "?" in text)
         if _BUILD.search(text) and (known_topic or described):
             return self._projects(inbound, text, state)
+        if state.in_scope:
+            # "the basics take ~60 h, so how long for me?": the sum first, then the plan's timeline.
+            profile = state.profile.merge(stated)
+            sum_line = time_arithmetic(text, profile.hours_per_week, profile.weeks)
+            if sum_line is not None:
+                reply = self._plan(inbound, text, state, timeline=True)
+                return _with(reply, text=f"{sum_line}\n\n{reply.text}")
         # A learned reading of the request decides what wording alone cannot: mid-conversation,
         # "bottom line for me?" wants the verdict and "ok, 7 a week, lay it out" the plan; in a message
         # that describes the writer, "...proofs are fun, code is not. thoughts?" asks for a verdict.
@@ -414,6 +441,57 @@ class Brain:
             state.topic = text
         return self._remember_answer(inbound, text, draft.text, draft.sources, intent="question",
                                      data={"card": draft.card, "relevance": round(relevance, 3)})
+
+    def _about_last_answer(self, inbound: Inbound, text: str, state: ConversationState) -> Reply | None:
+        """Follow-ups that point into the last answer: "the second one?", "how many were there?", "who said that?"."""
+        if not (state.in_scope and state.last_answer):
+            return None
+        follow_up = is_follow_up(text) or len(text.split()) <= 5
+        points_in = bool(state.last_list) and (
+            _HOW_MANY_THERE.search(text) is not None or _WHICH_OF_THOSE.search(text) is not None or
+            (_NUMBERED.search(text) is not None and len(text.split()) <= 8) or (
+                _ORDINAL.search(text) is not None and (_ORDINAL_NOUN.search(text) is not None or len(text.split()) <= 5)))
+        if not (follow_up or points_in):
+            return None
+        if _WHO_SAID.search(text) and state.last_sources:
+            named = [f"**{s['title']}**" + (f" ({s['author']})" if s.get("author") else "") for s in state.last_sources[:3]]
+            body = "That came from " + "; ".join(named) + ". The links are in the sources below."
+            sources = [Source(title=s["title"], url=s.get("url", ""), author=s.get("author", "")) for s in state.last_sources]
+            return self._remember_answer(inbound, text, body, sources, intent="question", data={"pointed": "sources"})
+        items = state.last_list
+        if not items or not points_in:
+            return None
+        if _HOW_MANY_THERE.search(text):
+            body = f"There were {len(items)}: " + "; ".join(f"({i}) {_item_head(it)}" for i, it in enumerate(items, 1)) + "."
+            return self._remember_answer(inbound, text, body, [Source(**s) for s in state.last_sources[:1]],
+                                         intent="question", data={"pointed": "count"})
+        ordinal = _ORDINAL.search(text)
+        numbered = _NUMBERED.search(text)
+        if numbered is not None:
+            index = int(numbered.group(1)) - 1
+            if not 0 <= index < len(items):
+                return None
+            lead_in = f"{numbered.group(0)[:1].upper()}{numbered.group(0)[1:]} is"
+        elif ordinal is not None:
+            word = ordinal.group(1).lower()
+            index = len(items) - 1 if word in ("last", "final") else _ORDINALS.get(word, 0) - 1
+            if not 0 <= index < len(items):
+                return None
+            lead_in = f"The {'last' if word in ('last', 'final') else _ORDINAL_NAMES[index]} one is"
+        elif _WHICH_OF_THOSE.search(text):
+            # "which of those is worst for me?": the item closest in meaning to what they said about it.
+            about = " ".join([state.self_description(), _WHICH_OF_THOSE.sub(" ", text)]).strip()
+            vectors = np.vstack([self.services.retriever.embed(t)[0] for t in [about] + [_item_head(it) for it in items]])
+            index = int(np.argmax(vectors[1:] @ vectors[0]))
+            lead_in = "For you, probably"
+        else:
+            return None
+        item = _item_head(items[index])
+        draft, _ = self.services.answer(f"{text} {item}", f"{item} ({state.topic})")
+        lead = f"{lead_in} **{item}**."
+        body = f"{lead} {draft.text}".strip()
+        return self._remember_answer(inbound, text, body, draft.sources, intent="question",
+                                     data={"pointed": "item", "card": draft.card})
 
     def _personal_query(self, text: str, state: ConversationState) -> str | None:
         """A question about the person's own path ("what should I build?") is searched with their track."""
@@ -627,6 +705,12 @@ def _error_name(exc: BaseException) -> str:
 def _facts(profile: Profile) -> int:
     """Facts read by pattern (job, years, hours, time frame); clause readings are counted apart."""
     return len(set(profile.quotes) & PATTERN_FACTS)
+
+
+def _item_head(item: str) -> str:
+    """A list item cut to its name ("High Difficulty, combining ..." -> "High Difficulty")."""
+    head = re.split(r",\s|:\s|\s[—–-]\s|\.\s", item.strip(), maxsplit=1)[0].strip(" .;*")
+    return head if len(head.split()) <= 10 else " ".join(head.split()[:10]) + "..."
 
 
 def _with(reply: Reply, **changes: Any) -> Reply:

@@ -45,6 +45,15 @@ def named_track(text: str) -> str | None:
     return kinds.pop() if len(kinds) == 1 else None
 
 
+def list_items(text: str) -> list[str]:
+    """The items of a list in a reply: "(1) A; (2) B" inline, or bullet or numbered lines."""
+    inline = re.findall(r"\(\d\)\s*([^;()]+?)(?=;|\s*\(\d\)|\.\s|\.$|$)", text)
+    if len(inline) >= 2:
+        return [i.strip(" ,.") for i in inline]
+    lines = re.findall(r"^\s*(?:[-*•]|\d+[.)])\s+(.+)$", text, re.M)
+    return [re.sub(r"\*\*", "", ln).strip() for ln in lines] if len(lines) >= 2 else []
+
+
 @dataclass
 class ConversationState:
     """Profile facts and the messages they came from, the last verdict and plan track, and the topic."""
@@ -56,6 +65,9 @@ class ConversationState:
     last_intent: str = ""
     plan_track: str | None = None
     subject: str | None = None  # the role under discussion: last one named, else the verdict or plan track
+    last_answer: str = ""  # the bot's last reply (cut), for "the second one" and "who said that?"
+    last_sources: list[dict[str, str]] = field(default_factory=list)  # its sources: title, author, url
+    last_list: list[str] = field(default_factory=list)  # items of the last answer that held a list
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
@@ -63,12 +75,28 @@ class ConversationState:
         return cls(profile=Profile.from_dict(data.get("profile")), about=[str(a) for a in data.get("about") or []],
                    verdict=data.get("verdict"),
                    topic=str(data.get("topic") or ""), last_intent=str(data.get("last_intent") or ""),
-                   plan_track=data.get("plan_track"), subject=data.get("subject"))
+                   plan_track=data.get("plan_track"), subject=data.get("subject"),
+                   last_answer=str(data.get("last_answer") or ""),
+                   last_sources=[dict(x) for x in data.get("last_sources") or [] if isinstance(x, dict)],
+                   last_list=[str(x) for x in data.get("last_list") or []])
 
     def as_dict(self) -> dict[str, Any]:
         return {"profile": self.profile.as_dict(), "about": self.about, "verdict": self.verdict, "topic": self.topic,
                 "last_intent": self.last_intent, "plan_track": self.plan_track,
-                "subject": self.subject}
+                "subject": self.subject, "last_answer": self.last_answer, "last_sources": self.last_sources,
+                "last_list": self.last_list}
+
+    def remember_reply(self, text: str, sources: list[dict[str, str]], *, about_list: bool = False,
+                       limit_chars: int = 1500) -> None:
+        """Keep the bot's last answer, its sources and the list it gave: follow-ups point into them.
+
+        A reply `about_list` (an answer to "the last one?") keeps the list, so "how many were there?"
+        after it still means that list; any other reply replaces it, or clears it when it has none.
+        """
+        self.last_answer = text[:limit_chars]
+        self.last_sources = [{k: str(s.get(k) or "") for k in ("title", "author", "url")} for s in sources[:6]]
+        if not about_list:
+            self.last_list = list_items(text)[:10]
 
     def remember_about(self, text: str, limit_chars: int = 1500) -> None:
         """Keep a message in which the person described themselves; the verdict reads them together."""

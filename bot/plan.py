@@ -747,6 +747,32 @@ def _merge_math_only(stages: list[PlanStep]) -> list[PlanStep]:
     return out
 
 
+_HOURS_AMOUNT = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:h|hrs?|hours?)\b(?!\s*(?:a|an|per|/|each|every|in (?:the|a))\s*"
+                           r"(?:day|night|evening|week|wk|weekend))(?!\s*(?:weekly|daily|nightly))", re.I)
+_ASKS_WEEKS = re.compile(r"\bhow (?:many|much) (?:weeks?|months?|time)\b|\bhow long\b", re.I)
+_FOR_SPAN = re.compile(r"\bfor (\d+(?:\.\d+)?) (weeks?|months?)\b", re.I)
+_ASKS_HOURS = re.compile(r"\bhow many (?:hours|hrs|h)\b(?! (?:a|per|each) week)", re.I)
+
+
+def time_arithmetic(text: str, hours_per_week: float | None, weeks: float | None) -> str | None:
+    """The sum a person asks about their own time, worked out: "60 h at my pace?", "6h weekly over 20 weeks?".
+
+    Only sums the message states or the conversation knows (pace, time frame); None when it asks none.
+    """
+    amount = _HOURS_AMOUNT.search(text)
+    if amount and hours_per_week and _ASKS_WEEKS.search(text):
+        hours = float(amount.group(1))
+        need = math.ceil(hours / hours_per_week)
+        return f"{_num(hours)} h at {_num(hours_per_week)} h/week is about {need} weeks{_in_months(need)}."
+    span = _FOR_SPAN.search(text)
+    if span:  # "6h a week for 20 weeks": a span counted in this sum only, not a deadline
+        weeks = float(span.group(1)) * (4.35 if span.group(2).lower().startswith("month") else 1.0)
+    if hours_per_week and weeks and _ASKS_HOURS.search(text):
+        total = hours_per_week * weeks
+        return f"{_num(hours_per_week)} h/week for {_num(weeks)} weeks is {_num(total)} hours."
+    return None
+
+
 def _in_months(weeks: int | None) -> str:
     """Long spans read better in months too: "59 weeks" is hard to picture, "about 14 months" is not."""
     if not weeks or weeks < 9:

@@ -399,3 +399,25 @@ def test_questions_about_the_sources_are_answered_not_refused(brain: Brain) -> N
     assert reply.intent == "question" and "Jean Lee" in reply.text and "Chip Huyen" in reply.text
     later = ask(brain, "where can I read parts L2 to L7 of that guide?", user="U2")
     assert "Instagram" in later.text and "PIN" in later.text
+
+
+def test_follow_ups_point_into_the_last_answers_list(brain: Brain) -> None:
+    """ "The second one", "how many were there", "which of those ..." and "who said that" use the last reply."""
+    first = ask(brain, "list the big challenges of an AI engineering career")
+    assert "(2) Intense Competition" in first.text
+    second = ask(brain, "ok and the 2nd one?")
+    assert second.text.startswith("The second one is **Intense Competition**")
+    last = ask(brain, "go deeper on the last one please")
+    assert last.text.startswith("The last one is **High Barrier for Juniors**")
+    count = ask(brain, "how many were there again?")
+    assert count.text.startswith("There were 5:")
+    mine = ask(brain, "fresh bootcamp graduate here, which of those is the worst for me?")
+    assert "**High Barrier for Juniors**" in mine.text.split("\n")[0]
+    who = ask(brain, "who said that?")
+    assert who.text.startswith("That came from **") and who.sources
+
+
+def test_a_sum_about_the_persons_own_time_is_worked_out(brain: Brain) -> None:
+    ask(brain, "nurse, zero coding so far, about 4h a week free, I'd like to build things with AI")
+    reply = ask(brain, "if the basics take around 80 hours, how many weeks is that for me?")
+    assert reply.text.startswith("80 h at 4 h/week is about 20 weeks")

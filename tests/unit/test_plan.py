@@ -411,3 +411,18 @@ def test_older_catalogues_still_parse_with_defaults() -> None:
     tracks, skills = parse_skills(yaml.safe_load(quiz_catalogue.read_text(encoding="utf-8")))
     assert tracks and skills
     assert all(s.article == "" and s.kind == "skill" and s.review_hours is None for s in skills)
+
+
+@pytest.mark.parametrize(("text", "pace", "weeks", "expected"), [
+    ("if I need about 60 hours for the basics, how many weeks at my pace?", 5.0, None, "60 h at 5 h/week is about 12 weeks"),
+    ("how many hours in all if I do 6h/week for 20 weeks", 6.0, None, "6 h/week for 20 weeks is 120 hours"),
+    ("how many hours does that give me", 10.0, 8.0, "10 h/week for 8 weeks is 80 hours"),
+    ("i can do 10 hours a week, how long will it take", 10.0, None, None),  # a pace, not an amount: the plan answers
+    ("how many hours a week should I study", 4.0, 10.0, None),
+])
+def test_time_arithmetic_works_the_persons_own_sums(text: str, pace: float, weeks: float | None,
+                                                     expected: str | None) -> None:
+    from bot.plan import time_arithmetic
+
+    result = time_arithmetic(text, pace, weeks)
+    assert (result is None) if expected is None else (result is not None and result.startswith(expected))
