@@ -419,7 +419,7 @@ class Brain:
         personal = self._personal_query(text, state)
         if personal is None and state.in_scope and state.subject in TRACK_NAMES and \
                 not _NAMES_FIELD.search(text):
-            # "how's the competition there?" after an ML verdict is about ML engineering.
+            # "is it crowded on that side?" after an ML verdict is about ML engineering.
             personal = f"{text} ({TRACK_NAMES[state.subject]})"
         draft, relevance = self.services.answer(text, personal)
         if follow_up and state.topic and not _NAMES_FIELD.search(text) and \
