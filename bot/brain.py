@@ -455,7 +455,8 @@ class Brain:
             return None
         if _WHO_SAID.search(text) and state.last_sources:
             named = [f"**{s['title']}**" + (f" ({s['author']})" if s.get("author") else "") for s in state.last_sources[:3]]
-            body = "That came from " + "; ".join(named) + ". The links are in the sources below."
+            body = "That came from " + "; ".join(named) + "." + (
+                " The links are in the sources below." if any(s.get("url") for s in state.last_sources) else "")
             sources = [Source(title=s["title"], url=s.get("url", ""), author=s.get("author", "")) for s in state.last_sources]
             return self._remember_answer(inbound, text, body, sources, intent="question", data={"pointed": "sources"})
         items = state.last_list
