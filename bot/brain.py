@@ -415,13 +415,17 @@ class Brain:
 
     # --- capabilities ----------------------------------------------------------------------
     def _answer(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
-        follow_up = state.in_scope and (is_follow_up(text) or len(text.split()) <= 5)
+        # "and the salary?" or "downside?" lean on what came before; "what's a good X recipe?" does not.
+        follow_up = state.in_scope and (is_follow_up(text) or len(tokenize(text)) <= 2)
         personal = self._personal_query(text, state)
         if personal is None and state.in_scope and state.subject in TRACK_NAMES and \
                 not _NAMES_FIELD.search(text):
             # "is it crowded on that side?" after an ML verdict is about ML engineering.
             personal = f"{text} ({TRACK_NAMES[state.subject]})"
         draft, relevance = self.services.answer(text, personal)
+        # Scope is judged on the message's own words: the role added to its search would lend any
+        # message ("a good bread recipe (AI engineer)?") the relevance of the role.
+        own_relevance = relevance if personal is None else self.services.relevance(text)
         if follow_up and state.topic and not _NAMES_FIELD.search(text) and \
                 (relevance < _OWN_TOPIC or (_POINTS_BACK.search(text) and len(tokenize(text)) <= _FEW_WORDS)):
             # "Is that expensive?" is about what came before: search it together with that.
@@ -434,7 +438,7 @@ class Brain:
         # Someone who has described themselves and now asks about their own case ("does my background
         # help?") is still talking about their career move, whatever the passages score.
         own_case = state.in_scope and not state.profile.is_empty and _OWN.search(text) is not None
-        in_scope = follow_up or own_case or is_in_domain(text) or self.services.covers(text, relevance / floor)
+        in_scope = follow_up or own_case or is_in_domain(text) or self.services.covers(text, own_relevance / floor)
         if not draft.text or not in_scope:
             return self._out_of_scope()
         if not follow_up:

@@ -120,6 +120,11 @@ class CareerServices:
             relevance = min(relevance, whole[0].similarity if whole else 0.0)
         return merge_drafts([d for d in drafts if d.text]), relevance
 
+    def relevance(self, text: str) -> float:
+        """The best passage's similarity to `text` alone: the evidence scope decisions rest on."""
+        passages = self.retriever.search(text, 1)
+        return passages[0].similarity if passages else 0.0
+
     def describes_self(self, text: str) -> float:
         """Probability that `text` describes its writer rather than asking about the field.
 

@@ -421,3 +421,10 @@ def test_a_sum_about_the_persons_own_time_is_worked_out(brain: Brain) -> None:
     ask(brain, "nurse, zero coding so far, about 4h a week free, I'd like to build things with AI")
     reply = ask(brain, "if the basics take around 80 hours, how many weeks is that for me?")
     assert reply.text.startswith("80 h at 4 h/week is about 20 weeks")
+
+
+def test_the_role_under_discussion_does_not_pull_an_off_topic_question_into_scope(brain: Brain) -> None:
+    """The role is added to the search, not to the evidence: a bread recipe stays off topic mid-conversation."""
+    ask(brain, "Do AI engineers need to know calculus?")
+    reply = ask(brain, "What is the best sourdough bread recipe?")
+    assert reply.intent == "out_of_scope"
