@@ -36,7 +36,7 @@ _TOPICS = [
     "does running models locally help privacy", "is RAG and how does it work", "are the five challenges of AI engineering",
     "should avoid a career in AI engineering", "projects can I build to learn", "is prompt injection",
     "recall and precision targets matter in production", "does Chip Huyen say about the two careers",
-    "is Ollama used for", "are embeddings and vector search", "does a typical day of an AI engineer look like",
+    "is Ollama used for", "are embeddings and vector search", "does an AI engineer do on an ordinary working day",
 ]
 _TAILS = ["", " for a beginner", " in 2026", " if I come from backend work", " for someone self-taught",
           " at a startup", " compared to data science", " according to your sources"]
