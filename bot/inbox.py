@@ -172,7 +172,7 @@ class Recorder:
         return future
 
     def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued (waiting at most `timeout` s), then stop the thread."""
+        """Write what is queued (blocking the caller at most `timeout` s: used on the way out), then stop."""
         with self._lock:
             self._stopped = True
             thread = self._thread

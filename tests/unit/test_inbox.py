@@ -348,3 +348,46 @@ def test_the_inbox_recorder_writes_ahead_of_queued_answer_writes(tmp_path: Path)
     for t in [holder, record, *answers]:
         t.join(10)
     assert order[0] == "inbox" and sorted(order[1:]) == [f"answer-{i}" for i in range(5)]
+
+
+async def test_a_worker_killed_between_record_and_ack_loses_and_doubles_nothing(sqlite_store: SqliteStore) -> None:
+    """The record committed, the process died before acking: Slack retries on another worker,
+    which acks without answering (the event is known), then resumes it once the lease is gone."""
+    dead = InboxWorker(sqlite_store, platforms=("slack",), owner="dead", lease_seconds=0)
+    assert await dead.record(item()) is True  # and then SIGKILL: no answer, no ack
+    dead.close()
+
+    answered: list[str] = []
+
+    async def answer(delivery: Delivery) -> None:
+        answered.append(delivery.key)
+
+    live = InboxWorker(sqlite_store, platforms=("slack",), owner="live", resume=lambda _: answer)
+    retry = item()
+    live.start(retry, answer, recorded=live.record(retry))  # Slack's retry of the same event
+    assert await live.wait_idle(5)
+    assert answered == [], "the retry is acked as known, not answered"
+    assert await live.sweep_once() == 1
+    assert await live.wait_idle(5)
+    assert answered == ["slack:T:C:1"] and sqlite_store.inbox_state("slack:T:C:1") == "done"
+    live.close()
+
+
+async def test_the_sweeper_claims_only_what_it_has_room_for(sqlite_store: SqliteStore) -> None:
+    """A dead worker's backlog is claimed in full batches as fast as there is room, not 50 rows
+    per sweep interval, and never past `max_running` on one worker."""
+    for i in range(5):
+        sqlite_store.inbox_put(item(f"slack:T:C:{i}", f"slack:U{i}"), owner=None, lease_seconds=0)
+    gate = asyncio.Event()
+
+    async def held(delivery: Delivery) -> None:
+        await gate.wait()
+
+    worker = InboxWorker(sqlite_store, platforms=("slack",), owner="w", resume=lambda _: held, max_running=2)
+    assert await worker.sweep_once() == 2
+    assert await worker.sweep_once() == 0, "no room until an answer finishes"
+    gate.set()
+    assert await worker.wait_idle(5)
+    assert await worker.sweep_once() == 2
+    assert await worker.wait_idle(5)
+    worker.close()
