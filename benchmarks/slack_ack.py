@@ -13,8 +13,9 @@ reports how late it started each request against its schedule (`send_lag_ms`), s
 cannot keep up is visible instead of showing up as slow acks.
 
 Reports ack latency p50/p99/max (Slack needs < 3 s), the events the adapter acked before their
-inbox record committed, what the brain shed as "busy", and answers per second (chat.postMessage
-calls the fake received). Bounded in count and time; run by hand, never as a test:
+inbox record committed, what the brain shed as "busy", and how many events were answered (a post,
+a private reply, or a "thinking" placeholder edited into the answer) and how fast. Bounded in
+count and time; run by hand, never as a test:
 
     .venv/bin/python benchmarks/slack_ack.py --rate 200 --seconds 5 [--json]
 
@@ -155,7 +156,11 @@ async def run(rate: float, seconds: float, max_events: int, brain_kind: str, use
     brain, brain_name = load_brain(brain_kind, settings, store, workers)
     # One pooled session for the Web API calls, as `careerbot run slack` does.
     api_session = aiohttp.ClientSession()
-    app = build_slack_app(settings, brain, store, client=build_web_client(settings, session=api_session))
+    try:
+        client = build_web_client(settings, session=api_session)
+    except TypeError:  # a commit from before the pooled session: a new connection per call
+        client = build_web_client(settings)
+    app = build_slack_app(settings, brain, store, client=client)
     bot = slack_bot_of(app)
     runner = web.AppRunner(build_web_app(app, SECRET), access_log=None)
     await runner.setup()
@@ -177,8 +182,7 @@ async def run(rate: float, seconds: float, max_events: int, brain_kind: str, use
             while True:
                 async with session.get(f"{fake_url}/_calls") as resp:
                     calls = await resp.json()
-                answered = sum(1 for c in calls if c["method"] in ("chat.postMessage", "chat.postEphemeral")
-                               and c["ok"] and c["text"] != thinking)
+                answered = len(answered_threads(calls, thinking))
                 if answered >= count or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.2)
@@ -213,6 +217,22 @@ async def run(rate: float, seconds: float, max_events: int, brain_kind: str, use
         "answered": answered,
         "answers_per_second": round(answered / total_seconds, 1) if total_seconds else None,
     }
+
+
+def answered_threads(calls: list[dict[str, Any]], thinking: str) -> set[str]:
+    """Threads (one per event) that got an answer: posted, private, or a placeholder edited into one."""
+    placeholders: dict[str, str] = {}
+    answered: set[str] = set()
+    for call in calls:
+        if not call["ok"]:
+            continue
+        if call["method"] == "chat.postMessage" and call["text"] == thinking:
+            placeholders[call["response_ts"]] = call["thread_ts"]
+        elif call["method"] in ("chat.postMessage", "chat.postEphemeral"):
+            answered.add(call["thread_ts"])
+        elif call["method"] == "chat.update" and call["ts"] in placeholders:
+            answered.add(placeholders[call["ts"]])
+    return answered
 
 
 def _free_port() -> int:
