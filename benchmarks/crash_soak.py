@@ -12,7 +12,12 @@ killed with SIGKILL and restarted; once it is back, worker B gets SIGTERM and is
 At the end it waits for the answers to settle and prints, per event: lost (no answer in its
 thread), duplicated (the same answer text posted twice in one thread), orphan placeholders
 ("Thinking…" posts never replaced nor deleted), never acked (all retries failed), p99 ack and p99
-answer latency. Run by hand (the figures are only meaningful on a quiet machine):
+answer latency. So that no figure hides another, it also prints how many answers were the
+brain's "busy" reply (counted as answered: the person is told to ask again), how many events a
+worker acked before their inbox record committed (its log's warning; a crash then would lose
+them), and how late this sender started its requests against the schedule (`send_lag_p99_ms`: a
+late sender would show up as slow acks that no worker caused). Run by hand (the figures are only
+meaningful on a quiet machine):
 
     .venv/bin/python benchmarks/crash_soak.py                       # 5 min + 1 min burst
     .venv/bin/python benchmarks/crash_soak.py --seconds 30 --burst-seconds 10 --json
@@ -44,6 +49,8 @@ from slack_fake_api import BOT_USER, TEAM, TOKEN  # noqa: E402
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
 SECRET = "soak-signing-secret"
+BUSY_TEXT = "I'm answering a lot of questions right now"  # the brain's reply when it sheds load
+UNRECORDED_ACK = "acked before the database recorded it"  # the Slack adapter's warning
 # Questions written for this benchmark: varied enough that answers differ, all in scope.
 QUESTIONS = (
     "What does an AI engineer do day to day?",
@@ -109,6 +116,7 @@ class Worker:
 class Sent:
     ts: str
     first_sent: float
+    lag: float = 0.0
     acked: bool = False
     ack_seconds: list[float] = field(default_factory=list)
     attempts: int = 0
@@ -183,6 +191,7 @@ def tally(calls: list[dict[str, Any]], sent: dict[str, Sent]) -> dict[str, Any]:
     from adapters.slack.render import thinking_message
 
     thinking = thinking_message().text
+    busy = 0
     posted: dict[str, list[str]] = defaultdict(list)  # thread -> texts of new messages
     edited: dict[str, dict[str, str]] = defaultdict(dict)  # thread -> placeholder ts -> text
     answered_at: dict[str, float] = {}
@@ -195,6 +204,7 @@ def tally(calls: list[dict[str, Any]], sent: dict[str, Sent]) -> dict[str, Any]:
         method, thread = call["method"], call["thread_ts"]
         if method == "chat.postEphemeral" or (method == "chat.postMessage" and call["text"] != thinking):
             posted[thread].append(str(call["text"]))
+            busy += BUSY_TEXT in str(call["text"])
             answered_at.setdefault(thread, call["at"])
         elif method == "chat.postMessage":
             placeholder_thread[call["response_ts"]] = thread
@@ -223,10 +233,12 @@ def tally(calls: list[dict[str, Any]], sent: dict[str, Sent]) -> dict[str, Any]:
         "lost": len(lost),
         "duplicated": len(duplicated),
         "orphan_placeholders": len(orphans),
+        "answered_busy": busy,
         "ack_p99_ms": round(percentile(acks, 0.99) * 1000, 1),
         "ack_max_ms": round(max(acks, default=0.0) * 1000, 1),
         "answer_p50_ms": round(percentile(latency, 0.50) * 1000, 1),
         "answer_p99_ms": round(percentile(latency, 0.99) * 1000, 1),
+        "send_lag_p99_ms": round(percentile([s.lag for s in sent.values()], 0.99) * 1000, 1),
         "examples": {"lost": lost[:5], "duplicated": duplicated[:5], "orphans": orphans[:5]},
     }
 
@@ -293,7 +305,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 ts = f"{1800000000 + i}.{i % 1000000:06d}"
-                sent[ts] = Sent(ts, time.monotonic())
+                now = time.monotonic()
+                sent[ts] = Sent(ts, now, lag=max(0.0, now - (phase_start + k / per_second)))
                 tasks.append(asyncio.create_task(send_event(session, workers, i, sent[ts], verifier)))
                 i += 1
             phase_start += seconds
@@ -309,6 +322,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(5.0)
         await asyncio.sleep(2.0)
         result = tally(await fetch_calls(session, fake_url), sent)
+        result["acked_before_recorded"] = sum(
+            w.log.read_text(errors="replace").count(UNRECORDED_ACK) for w in workers if w.log.exists())
         result.update({"load_seconds": round(load_seconds, 1), "rate_per_hour": args.rate,
                        "burst_rate_per_hour": args.burst_rate, "chaos": events, "logs": str(tmp)})
         return result
@@ -344,9 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        for key in ("events", "acked", "never_acked", "retried_deliveries", "answered", "lost", "duplicated",
-                    "orphan_placeholders", "ack_p99_ms", "ack_max_ms", "answer_p50_ms", "answer_p99_ms",
-                    "load_seconds"):
+        for key in ("events", "acked", "never_acked", "retried_deliveries", "answered", "answered_busy", "lost",
+                    "duplicated", "orphan_placeholders", "acked_before_recorded", "ack_p99_ms", "ack_max_ms",
+                    "answer_p50_ms", "answer_p99_ms", "send_lag_p99_ms", "load_seconds"):
             print(f"{key}: {result[key]}")
         for line in result["chaos"]:
             print(f"  {line}")

@@ -28,6 +28,7 @@ from bot.fit.model import neither_reason, reason
 from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.plan import time_arithmetic
+from bot.priority import lower_current_thread_priority
 from bot.profile import PATTERN_FACTS, Profile, read_profile
 from bot.sanitize import MAX_CHARS, clean, defuse_links
 from bot.store.base import AnswerRecord, Store, Turn, UsageRecord
@@ -133,6 +134,9 @@ class Brain:
             instead of growing until every answer is late.
         observers: called with (inbound, reply, seconds) after every `handle`; one that raises is
             logged and skipped, it never costs the user the answer.
+        thread_nice: how much the answer threads lower their OS scheduling priority (and that of
+            threads they start, such as the embedding batchers), so the event loop that
+            acknowledges platform events runs first under a burst; 0 leaves it unchanged.
     """
 
     def __init__(
@@ -148,6 +152,7 @@ class Brain:
         workers: int = 32,
         max_waiting: int = 256,
         observers: Sequence[AnswerObserver] = (),
+        thread_nice: int = 0,
     ) -> None:
         self.services = services
         self.store = store
@@ -156,7 +161,8 @@ class Brain:
         self._secrets = tuple(s for s in secrets if s)
         self._rate_limit = rate_limit
         self._quiz_press_limit = quiz_press_limit
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brain")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brain",
+                                            initializer=lower_current_thread_priority, initargs=(thread_nice,))
         self._capacity = workers + max_waiting
         self._admitted = 0
         self.shed = 0  # messages answered "busy" because the queue was full (benchmarks report it)

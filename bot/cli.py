@@ -18,7 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["SERVING_BRAIN", "main"]
+
+SERVING_BRAIN = {"workers": 8, "thread_nice": 10}
+"""Brain options for `careerbot run`: 8 answer threads (answers are CPU-bound on two cores; a
+wider pool only queues threads on the GIL ahead of the event loop) at a lower OS priority than
+the loop, so acks stay fast during a burst. Measured in docs/performance.md."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -234,7 +239,9 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
     check_knowledge_dir(settings.knowledge_dir)
     logging.getLogger("careerbot").debug("settings: %s", settings.describe())  # secrets show as set/unset
     _build_index_if_needed(settings)
-    runtime = Runtime.create(settings, observers=observers)
+    # Serving: platform events are acked on the event loop while answers run on threads; the
+    # serving options keep those threads few and below the loop's priority (docs/performance.md).
+    runtime = Runtime.create(settings, observers=observers, brain_options=SERVING_BRAIN if command == "run" else None)
     try:
         if command == "chat" and args.json:
             from adapters.console import run_json_chat

@@ -6,8 +6,14 @@ in the store. Adapters record every event here first, then answer it through `In
 which records each delivery step, finishes the row when the answer is out, and hands it back
 (failed, cancelled, drained) so another worker resumes it. A sweeper claims rows whose owner died.
 
-Every store call runs on this module's own small thread pool with a timeout: a locked or slow
-database delays answers, never the event loop (acks, health checks, other people's answers).
+New events are written by one recorder thread with group commit: every event that arrives while
+a batch is being written goes into the next batch, one transaction for all of them, and each
+waiting ack is released when its batch commits. Why: the ack of every event waits for its record,
+and under a burst a shared pool of threads writing one event per transaction queued acks behind
+answer work and each other. The other inbox writes (steps, finish, hand-back, one lease renewal
+for all running answers) run on a small pool with a timeout for the caller; a write that times
+out still runs, so a slow database delays it instead of dropping it. Neither ever blocks the
+event loop (acks, health checks, other people's answers).
 Platform-neutral: adapters pass in what to do with an item; nothing here knows Slack or Discord.
 """
 
@@ -17,7 +23,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import queue
 import socket
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -61,9 +69,16 @@ class Delivery:
     def payload(self) -> dict[str, Any]:
         return self.item.payload
 
-    async def record(self, name: str, value: Any) -> None:
-        """Persist one step; if the lease was lost meanwhile, stop (another worker owns it now)."""
+    async def record(self, name: str, value: Any, *, durable: bool = True) -> None:
+        """Persist one step; if the lease was lost meanwhile, stop (another worker owns it now).
+
+        `durable=False` keeps the step in memory only: for the last send of an answer, when the
+        finish that follows at once is the durable mark (a done row is never resumed), so the
+        answer costs one write instead of two.
+        """
         self.steps[name] = value
+        if not durable:
+            return
         try:
             held = await self.worker.call(self.worker.store.inbox_step, self.key, self.worker.owner, name, value)
         except StoreTimeout:
@@ -97,6 +112,115 @@ Work = Callable[[Delivery], Awaitable[None]]
 Resume = Callable[[InboxItem], Work | None]
 
 
+@dataclass
+class _Put:
+    item: InboxItem
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[bool]
+
+
+def _settle(future: asyncio.Future[bool], fresh: bool | None, error: BaseException | None) -> None:
+    if future.done():  # the waiter gave up (cancelled); the row is written all the same
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(bool(fresh))
+
+
+class Recorder:
+    """One thread that writes new events in batches: one transaction per batch (group commit).
+
+    Why a single writer: every waiting ack costs one commit's latency plus the batch's, not a
+    place in a queue shared with answer work; concurrent inserts from several threads would only
+    queue on the database's write lock anyway (SQLite has one writer). The thread starts with
+    the first event and is a daemon, so a stalled database never keeps the process from exiting.
+
+    Args:
+        store: where rows go (`Store.inbox_put_many`).
+        owner: called at write time: the owner to record (None once the worker drains, so
+            events still arriving are left for another worker).
+        lease_seconds: the lease a fresh owned row starts with.
+        max_batch: most events in one transaction.
+    """
+
+    def __init__(self, store: Store, *, owner: Callable[[], str | None], lease_seconds: float,
+                 max_batch: int = 256) -> None:
+        self.store = store
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.max_batch = max_batch
+        self.batches = 0
+        self.written = 0
+        self._queue: queue.SimpleQueue[_Put | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def put(self, item: InboxItem) -> asyncio.Future[bool]:
+        """Queue `item`; the future says whether it was new once its batch has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        with self._lock:
+            if self._stopped:
+                future.set_exception(RuntimeError("the inbox recorder is closed"))
+                return future
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="inbox-recorder", daemon=True)
+                self._thread.start()
+            self._queue.put(_Put(item, loop, future))
+        return future
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued (blocking the caller at most `timeout` s: used on the way out), then stop."""
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+            self._queue.put(None)
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch, stop = [first], False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._write(batch)
+            if stop:
+                return
+
+    def _write(self, batch: list[_Put]) -> None:
+        owner = self.owner()
+        try:
+            results = self.store.inbox_put_many([(p.item, owner) for p in batch], lease_seconds=self.lease_seconds)
+        except Exception as exc:
+            if len(batch) > 1:  # one row the database refuses must not fail the others
+                for put in batch:
+                    self._write([put])
+                return
+            self._resolve(batch[0], None, exc)
+            return
+        self.batches += 1
+        self.written += len(batch)
+        for put, fresh in zip(batch, results, strict=True):
+            self._resolve(put, fresh, None)
+
+    @staticmethod
+    def _resolve(put: _Put, fresh: bool | None, error: BaseException | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone (process exiting)
+            put.loop.call_soon_threadsafe(_settle, put.future, fresh, error)
+
+
 class InboxWorker:
     """Runs inbox items for one process: record, answer, finish or hand back, resume, drain.
 
@@ -111,6 +235,9 @@ class InboxWorker:
         call_timeout: seconds any one store call may take from the caller's point of view.
         sweep_seconds: how often unowned and expired rows are looked for.
         retention_hours: rows older than this are pruned (hourly).
+        max_running: the sweeper claims rows only while fewer answers than this are running here,
+            so a worker that resumes a dead worker's backlog takes what it can answer and leaves
+            the rest claimable by others.
     """
 
     def __init__(
@@ -125,6 +252,7 @@ class InboxWorker:
         sweep_seconds: float = 2.0,
         retention_hours: float = 72.0,
         owner: str | None = None,
+        max_running: int = 256,
     ) -> None:
         self.store = store
         self.platforms = platforms
@@ -135,36 +263,39 @@ class InboxWorker:
         self.call_timeout = call_timeout
         self.sweep_seconds = sweep_seconds
         self.retention_hours = retention_hours
+        self.max_running = max_running
         self.accepting = True
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="inbox")
+        self.recorder = Recorder(store, owner=lambda: self.owner if self.accepting else None,
+                                 lease_seconds=lease_seconds)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
 
     # --- store calls, off the loop ----------------------------------------------------------
     async def call(self, fn: Callable[..., _T], *args: Any, timeout: float | None = None, **kwargs: Any) -> _T:
-        """Run a store method on the inbox pool; raise StoreTimeout after `timeout` seconds."""
+        """Run a store method on the inbox pool; raise StoreTimeout after `timeout` seconds.
+
+        The timeout bounds the caller's wait only: the call itself still runs (shielded), so a
+        step, finish or hand-back delayed by a slow database lands late instead of never, which
+        would leave a finished answer to be resumed and posted again.
+        """
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
         try:
-            return await asyncio.wait_for(future, timeout or self.call_timeout)
+            return await asyncio.wait_for(asyncio.shield(future), timeout or self.call_timeout)
         except TimeoutError:
             raise StoreTimeout(getattr(fn, "__name__", "store call")) from None
 
     def record(self, item: InboxItem) -> asyncio.Future[bool]:
-        """Start writing a new event now; the future says whether it was new.
+        """Queue a new event for the recorder; the future says whether it was new.
 
         The write is not bounded by `call_timeout`: the caller acks after a short wait whatever
         happens, and the answer waits for this write (a stalled database delays the answer, the
-        event stays recorded once the database is back). While draining, the event is recorded
-        unowned, for another worker (or this one after a restart) to claim.
+        event stays recorded once the database is back). Events written once the worker drains
+        are recorded unowned, for another worker (or this one after a restart) to claim.
         """
-        owner = self.owner if self.accepting else None
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(
-            self._executor,
-            lambda: self.store.inbox_put(item, owner=owner, lease_seconds=self.lease_seconds),
-        )
+        return self.recorder.put(item)
 
     # --- running items ----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -250,7 +381,8 @@ class InboxWorker:
 
     async def sweep_once(self, limit: int = 50) -> int:
         """Claim and start due rows now; return how many were started."""
-        if self.resume is None or not self.accepting:
+        limit = min(limit, self.max_running - len(self._tasks))
+        if self.resume is None or not self.accepting or limit <= 0:
             return 0
         claimed, given_up = await self.call(
             self.store.inbox_claim, self.owner, platforms=self.platforms, limit=limit,
@@ -275,7 +407,10 @@ class InboxWorker:
         since_prune = float("inf")
         while True:
             try:
-                await self.sweep_once()
+                # A full batch means more are due (a dead worker's backlog): claim again at once,
+                # as far as `max_running` allows, rather than 50 rows per sweep interval.
+                while await self.sweep_once() >= 50:
+                    await asyncio.sleep(0)
                 if since_prune >= 3600:
                     since_prune = 0.0
                     gone = await self.call(self.store.prune_events, self.retention_hours * 3600)
@@ -288,16 +423,22 @@ class InboxWorker:
             since_prune += self.sweep_seconds
             await asyncio.sleep(self.sweep_seconds)
 
+    async def renew_leases(self) -> int:
+        """Renew the lease of every running answer in one write; return how many were renewed."""
+        keys = list(self._tasks)
+        if not keys:
+            return 0
+        return await self.call(self.store.inbox_renew_many, keys, self.owner, self.lease_seconds)
+
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            for key in list(self._tasks):
-                try:
-                    await self.call(self.store.inbox_renew, key, self.owner, self.lease_seconds)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    _log.warning("could not renew the lease on %s: %s", key, exc)
+            try:
+                await self.renew_leases()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                _log.warning("could not renew the leases of %d running answers: %s", len(self._tasks), exc)
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait (bounded) until no answer is running, including ones started meanwhile; True if idle."""
@@ -333,5 +474,10 @@ class InboxWorker:
         _log.info("drain: %d answers finished, %d handed back", len(done), len(pending))
         return len(done), len(pending)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> None:
+        """Write the events still queued (at most `timeout` s), then stop the threads.
+
+        Queued events are written before the process goes: each may already have been acked.
+        """
+        self.recorder.close(timeout)
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -8,7 +8,7 @@ several brains (the test suite does this: one model load, a fresh store per test
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,8 +80,9 @@ class Runtime:
     extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, settings: Settings, *, observers: Sequence[AnswerObserver] = ()) -> Runtime:
-        """Load everything; `observers` see every answer (metrics, answer log)."""
+    def create(cls, settings: Settings, *, observers: Sequence[AnswerObserver] = (),
+               brain_options: Mapping[str, Any] | None = None) -> Runtime:
+        """Load everything; `observers` see every answer (metrics, answer log); `brain_options` go to `Brain`."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if settings.llm:
             from bot.llm.models import parse_model_spec
@@ -95,7 +96,7 @@ class Runtime:
         except BaseException:
             store.close()
             raise
-        brain = build_brain(settings, knowledge, store, observers=observers)
+        brain = build_brain(settings, knowledge, store, observers=observers, **(brain_options or {}))
         return cls(settings=settings, knowledge=knowledge, store=store, brain=brain)
 
     def close(self) -> None:

@@ -194,7 +194,8 @@ class Responder:
                             reference: discord.MessageReference | None, footer: str | None) -> None:
         """Send the answer's parts in order, skipping parts an earlier attempt already sent."""
         sent: list[str] = list(delivery.steps.get("parts") or [])
-        for i, out in enumerate(render_reply(reply, footer=footer)):
+        outgoing = render_reply(reply, footer=footer)
+        for i, out in enumerate(outgoing):
             if i < len(sent):
                 continue
             kwargs = out.send_kwargs()
@@ -210,7 +211,8 @@ class Responder:
                     return
                 raise
             sent.append(str(msg.id))
-            await delivery.record("parts", list(sent))
+            # After the last part the inbox's finish (one write) is the durable mark.
+            await delivery.record("parts", list(sent), durable=i < len(outgoing) - 1)
 
     # --- interactions (slash commands, buttons) --------------------------------------------------
     async def answer_interaction(
@@ -267,7 +269,7 @@ class Responder:
             except discord.NotFound:
                 _log.warning("interaction %s expired before the answer was ready", interaction.id)
                 return
-            await delivery.record("answer", True)
+            await delivery.record("answer", True, durable=False)  # the finish that follows is the mark
 
         return self._accept(key, inbound, payload, work)
 
@@ -333,7 +335,7 @@ class Responder:
             if out.attachments:
                 kwargs["files"] = files_for(out.attachments)
             await webhook.send(ephemeral=ephemeral, wait=True, **kwargs)  # type: ignore[arg-type]
-        await delivery.record("answer", True)
+        await delivery.record("answer", True, durable=False)  # the finish that follows is the mark
 
     @staticmethod
     async def _followup(interaction: discord.Interaction, out: Outgoing, ephemeral: bool) -> None:

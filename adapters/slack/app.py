@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -53,6 +54,11 @@ def _async_app(client: AsyncWebClient, settings: Settings) -> AsyncApp:
         request_verification_enabled=bool(settings.slack_signing_secret),
         logger=_LOGGER,
         name="careerbot",
+        # Run each listener to its end before answering Slack. Without this, bolt acknowledges
+        # Events API requests *before* the listener runs, so an event was acked before the inbox
+        # recorded it and a crash in between lost it (Slack never redelivers an acked event).
+        # The listeners only record the event and ack; the answer runs in the background.
+        process_before_response=True,
     )
 
 
@@ -78,14 +84,20 @@ def _quiet_token_notice() -> Iterator[None]:
         _LOGGER.removeFilter(quiet)
 
 
-def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
-    """An `AsyncWebClient` honouring SLACK_API_BASE_URL (enterprise proxy, tests) and retrying 429s."""
+def build_web_client(settings: Settings, token: str | None = None, *,
+                     session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """An `AsyncWebClient` honouring SLACK_API_BASE_URL (enterprise proxy, tests) and retrying 429s.
+
+    With `session`, every call reuses its pooled connections (the caller closes it); without
+    one, slack_sdk opens and closes a new session, and so a new connection, for every call.
+    """
     base = (settings.slack_api_base_url or DEFAULT_API_BASE_URL).rstrip("/") + "/"
     return AsyncWebClient(
         token=token if token is not None else settings.slack_bot_token,
         base_url=base,
         retry_handlers=retry_handlers(),
         logger=_LOGGER,
+        session=session,
     )
 
 
@@ -97,6 +109,7 @@ def build_slack_app(
     client: AsyncWebClient | None = None,
     thinking_delay: float = 1.0,
     inbox: InboxWorker | None = None,
+    ack_budget: float = 0.5,
 ) -> AsyncApp:
     """Build the Slack app.
 
@@ -110,6 +123,7 @@ def build_slack_app(
         inbox: the worker that records and runs events (lease and retry settings); by default
             one on `store` for Slack events, with the retention from settings. The runner starts
             its sweeper; tests may leave it off.
+        ack_budget: seconds a listener waits for the event's record before acknowledging anyway.
 
     Raises:
         ConfigError: SLACK_BOT_TOKEN is not set.
@@ -133,6 +147,7 @@ def build_slack_app(
         inbox=inbox,
         logger=_LOGGER,
         thinking_delay=thinking_delay,
+        ack_budget=ack_budget,
     )
     inbox.resume = bot.resume
     register_listeners(app, bot)

@@ -108,7 +108,8 @@ class Outbox:
         replace: bool = False,
     ) -> None:
         """Answer through a slash command's or a button's `response_url` (works for ephemeral ones)."""
-        webhook = AsyncWebhookClient(url=response_url, retry_handlers=self.retry_handlers, logger=self.logger)
+        webhook = AsyncWebhookClient(url=response_url, retry_handlers=self.retry_handlers, logger=self.logger,
+                                     session=self.client.session)
         for i, message in enumerate(messages):
             payload: dict[str, Any] = {
                 "response_type": "ephemeral" if ephemeral else "in_channel",
@@ -123,7 +124,8 @@ class Outbox:
         """Remove the message a response_url belongs to (a private "thinking" note); best effort."""
         if not response_url:
             return
-        webhook = AsyncWebhookClient(url=response_url, retry_handlers=self.retry_handlers, logger=self.logger)
+        webhook = AsyncWebhookClient(url=response_url, retry_handlers=self.retry_handlers, logger=self.logger,
+                                     session=self.client.session)
         try:
             response = await webhook.send_dict({"delete_original": True})
         except Exception as err:

@@ -60,6 +60,8 @@ class SlackBot:
     ack_budget: float = 0.5
     """Seconds a listener waits for the event to be recorded before acking anyway (Slack allows 3;
     the rest is left for a busy event loop and the network)."""
+    unrecorded_acks: int = 0
+    """Events acked after `ack_budget` before their record committed (benchmarks report it)."""
 
     # --- recording and resuming ----------------------------------------------------------------
 
@@ -75,6 +77,7 @@ class SlackBot:
         recorded = self.inbox.record(item)
         done, _ = await asyncio.wait({recorded}, timeout=self.ack_budget)
         if not done:
+            self.unrecorded_acks += 1
             self.logger.warning("slack event %s acked before the database recorded it (store slow)", key)
         self.inbox.start(item, self.work_for(payload), recorded=recorded)
 
@@ -158,23 +161,26 @@ class SlackBot:
     async def _send_message(self, inbound: Inbound, delivery: Delivery, reply: Reply, thread_ts: str | None,
                             placeholder: str | None, posted: list[str]) -> None:
         channel = inbound.channel
+        # With nothing to send after the answer, the inbox's finish (one write) is the durable
+        # mark that it went out; the answer step is then kept in memory only.
+        last = not reply.attachments
         if reply.ephemeral:
             if placeholder:
                 await self.outbox.delete(channel, placeholder)
                 await delivery.record("placeholder", None)
             await self.outbox.ephemeral(channel, inbound.user, render_reply(reply), thread_ts=thread_ts)
-            await delivery.record("answer", "ephemeral")
+            await delivery.record("answer", "ephemeral", durable=not last)
             await self._upload_private(inbound.user, reply)
             return
         messages = render_reply(reply, owner=inbound.user)
 
         async def part_posted(ts: str | None) -> None:
             posted.append(ts or "")
-            await delivery.record("parts", list(posted))
+            await delivery.record("parts", list(posted), durable=not (last and len(posted) == len(messages)))
 
         await self.outbox.post(channel, messages, thread_ts=thread_ts, placeholder_ts=placeholder,
                                skip=len(posted), on_posted=part_posted)
-        await delivery.record("answer", posted[0] if posted else None)
+        await delivery.record("answer", posted[0] if posted else None, durable=not last)
         if reply.attachments:
             await self.outbox.upload(channel, reply.attachments, thread_ts=thread_ts)
 

@@ -63,9 +63,21 @@ async def run_slack(
     `metrics` too, HTTP mode also serves /healthz, /readyz, /metrics.
     """
     check_settings(settings, http=http_port is not None)
-    app = build_slack_app(settings, brain, store)
+    # One connection pool for every Web API call: without it slack_sdk connects (and, on
+    # slack.com, negotiates TLS) afresh for each call, on the event loop that also acks events.
+    session = aiohttp.ClientSession()
+    try:
+        await _serve(settings, brain, store, session, http_port=http_port, host=host, stop=stop or asyncio.Event(),
+                     health=health, metrics=metrics)
+    finally:
+        await session.close()
+
+
+async def _serve(settings: Settings, brain: BrainLike, store: Store, session: aiohttp.ClientSession, *,
+                 http_port: int | None, host: str, stop: asyncio.Event, health: Health | None,
+                 metrics: Metrics | None) -> None:
+    app = build_slack_app(settings, brain, store, client=build_web_client(settings, session=session))
     inbox = slack_bot_of(app).inbox
-    stop = stop or asyncio.Event()
     try:
         auth = await app.client.auth_test()
         _LOGGER.info("slack: signed in as %s in team %s", auth.get("user"), auth.get("team"))

@@ -9,6 +9,7 @@ call them directly, since each completes in well under a millisecond on SQLite.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -113,6 +114,16 @@ class Store(Protocol):
         """
         ...
 
+    def inbox_put_many(
+        self, items: Sequence[tuple[InboxItem, str | None]], *, lease_seconds: float
+    ) -> list[bool]:
+        """Record several new events, each with its owner (or None), in one transaction.
+
+        Returns, in order, whether each was new. Why: the ack of every event waits for its record,
+        and one commit for many events (group commit) costs about what one commit costs.
+        """
+        ...
+
     def inbox_claim(
         self, owner: str, *, platforms: tuple[str, ...], limit: int, lease_seconds: float, max_attempts: int
     ) -> tuple[list[InboxItem], list[InboxItem]]:
@@ -128,6 +139,14 @@ class Store(Protocol):
         ...
 
     def inbox_renew(self, key: str, owner: str, lease_seconds: float) -> bool: ...
+
+    def inbox_renew_many(self, keys: Sequence[str], owner: str, lease_seconds: float) -> int:
+        """Extend the leases `owner` still holds on `keys` in one transaction; return how many.
+
+        Why one call: a worker with hundreds of answers in flight renews them all in one write,
+        so its heartbeat keeps up however busy it is and no live lease expires.
+        """
+        ...
 
     def inbox_finish(self, key: str, owner: str | None) -> None:
         """Mark the event done and drop its payload (the key stays, so redeliveries are ignored)."""

@@ -12,8 +12,8 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from bot.store.base import AnswerRecord, FeedbackRow, InboxItem, Turn, UsageRecord
@@ -45,6 +45,13 @@ class SqlStore:
         read-then-write sequence cannot interleave with another process.
         """
         raise NotImplementedError
+
+    def _exclusive(self, *, urgent: bool) -> AbstractContextManager[Any]:
+        """Held around every write transaction of this process; nothing by default.
+
+        `urgent` writes (new inbox events, which an ack waits for) may be let in ahead of others.
+        """
+        return nullcontext()
 
     def _healthy(self, conn: Any) -> bool:
         """Whether a connection that saw an error may go back to the pool."""
@@ -84,10 +91,11 @@ class SqlStore:
         conn.close()
 
     @contextmanager
-    def _cursor(self, *, write: bool = False) -> Iterator[Any]:
+    def _cursor(self, *, write: bool = False, urgent: bool = False) -> Iterator[Any]:
         conn = self._borrow()
         try:
-            with self._transaction(conn, write=write) as cur:
+            with self._exclusive(urgent=urgent) if write else nullcontext(), \
+                    self._transaction(conn, write=write) as cur:
                 yield cur
         except BaseException:
             if self._healthy(conn):
@@ -193,21 +201,33 @@ class SqlStore:
                          attempts=int(row[6]))
 
     def inbox_put(self, item: InboxItem, *, owner: str | None, lease_seconds: float) -> bool:
+        return self.inbox_put_many([(item, owner)], lease_seconds=lease_seconds)[0]
+
+    def inbox_put_many(
+        self, items: Sequence[tuple[InboxItem, str | None]], *, lease_seconds: float
+    ) -> list[bool]:
+        if not items:
+            return []
         now = time.time()
-        # ASCII JSON: PostgreSQL TEXT rejects NUL, and lone surrogates must not fail the insert.
-        payload = json.dumps(item.payload, separators=(",", ":"))
-        with self._cursor(write=True) as cur:
-            rows = self._exec(
-                cur,
-                """INSERT INTO inbox (key, platform, user_key, conversation_key, payload, state, attempts,
-                     owner, lease_until, steps, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (key) DO NOTHING RETURNING key""",
-                (item.key, item.platform, item.user_key, item.conversation_key, payload,
-                 1 if owner else 0, owner, now + lease_seconds if owner else 0.0,
-                 json.dumps(item.steps), now, now),
-            ).fetchall()
-        return bool(rows)
+        sql = """INSERT INTO inbox (key, platform, user_key, conversation_key, payload, state, attempts,
+                   owner, lease_until, steps, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (key) DO NOTHING RETURNING key"""
+        fresh: list[bool] = []
+        # One transaction for the whole batch: one commit (one fsync, one round of locking) however
+        # many events arrived together. A key repeated within the batch is new only the first time.
+        with self._cursor(write=True, urgent=True) as cur:
+            for item, owner in items:
+                # ASCII JSON: PostgreSQL TEXT rejects NUL, and lone surrogates must not fail the insert.
+                payload = json.dumps(item.payload, separators=(",", ":"))
+                rows = self._exec(
+                    cur, sql,
+                    (item.key, item.platform, item.user_key, item.conversation_key, payload,
+                     1 if owner else 0, owner, now + lease_seconds if owner else 0.0,
+                     json.dumps(item.steps), now, now),
+                ).fetchall()
+                fresh.append(bool(rows))
+        return fresh
 
     def inbox_claim(
         self, owner: str, *, platforms: tuple[str, ...], limit: int, lease_seconds: float, max_attempts: int
@@ -260,6 +280,23 @@ class SqlStore:
             "UPDATE inbox SET lease_until = ?, updated_at = ? WHERE key = ? AND owner = ? AND state = 'pending'",
             (now + lease_seconds, now, key, owner),
         ) > 0
+
+    def inbox_renew_many(self, keys: Sequence[str], owner: str, lease_seconds: float) -> int:
+        if not keys:
+            return 0
+        now = time.time()
+        renewed = 0
+        with self._cursor(write=True) as cur:
+            for start in range(0, len(keys), 500):  # SQLite allows 999 parameters per statement
+                chunk = list(keys[start:start + 500])
+                marks = ", ".join("?" for _ in chunk)
+                renewed += max(0, self._exec(
+                    cur,
+                    f"""UPDATE inbox SET lease_until = ?, updated_at = ?
+                        WHERE owner = ? AND state = 'pending' AND key IN ({marks})""",
+                    (now + lease_seconds, now, owner, *chunk),
+                ).rowcount)
+        return renewed
 
     def inbox_finish(self, key: str, owner: str | None) -> None:
         sql = "UPDATE inbox SET state = 'done', owner = NULL, payload = '{}', updated_at = ? WHERE key = ?"

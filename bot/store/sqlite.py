@@ -4,18 +4,59 @@ Why these settings: WAL lets readers proceed while one writer writes; `busy_time
 writer wait for the lock instead of failing when Discord shard processes share the file; every
 read-modify-write runs in `BEGIN IMMEDIATE`, which takes the write lock before reading, so two
 processes cannot both decide they won a claim.
+
+Writers of one process queue on a `WriteGate` before asking SQLite for the lock. SQLite's busy
+handler polls with growing sleeps (up to 100 ms) and lets no one go first, so with dozens of
+answer threads writing at once an inbox record (which an ack waits for) could wait hundreds of
+milliseconds; the gate wakes the next writer as soon as the lock is free and lets the inbox
+recorder in ahead of answer writes. The busy handler is left for other processes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bot.store.sql import SqlStore
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "WriteGate"]
+
+
+class WriteGate:
+    """This process's writers, one at a time, urgent ones first.
+
+    A waiting urgent writer (the inbox recorder) gets the gate before any waiting ordinary one,
+    so it waits for at most the transaction under way, however many answer writes are queued.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._busy = False
+        self._urgent = 0
+        self.waiting = 0  # writers waiting now (tests watch it instead of sleeping)
+
+    @contextmanager
+    def hold(self, *, urgent: bool) -> Iterator[None]:
+        with self._cond:
+            self.waiting += 1
+            self._urgent += urgent
+            try:
+                while self._busy or (not urgent and self._urgent):
+                    self._cond.wait()
+            finally:
+                self.waiting -= 1
+                self._urgent -= urgent
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
 
 
 class SqliteStore(SqlStore):
@@ -30,6 +71,7 @@ class SqliteStore(SqlStore):
             raise ValueError("SqliteStore needs a file (several connections share it); use a temp file in tests")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_timeout_ms = busy_timeout_ms
+        self._gate = WriteGate()
         self._init_pool()
         self.migrate()
 
@@ -46,6 +88,9 @@ class SqliteStore(SqlStore):
         # last commits), and much faster than FULL.
         conn.execute("PRAGMA synchronous = NORMAL")
         return conn
+
+    def _exclusive(self, *, urgent: bool) -> contextlib.AbstractContextManager[None]:
+        return self._gate.hold(urgent=urgent)
 
     @contextmanager
     def _transaction(self, conn: sqlite3.Connection, *, write: bool) -> Iterator[sqlite3.Cursor]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_store import Backend, backend  # noqa: F401  (fixture)
 
-from bot.inbox import Delivery, InboxWorker, uninterrupted
+from bot.inbox import Delivery, InboxWorker, StoreTimeout, uninterrupted
 from bot.store.base import InboxItem
 from bot.store.sql import SqlStore
 from bot.store.sqlite import SqliteStore
@@ -38,6 +38,23 @@ def test_put_is_once_per_key_and_a_live_lease_is_not_claimable(store: SqlStore) 
     assert store.inbox_put(item(), owner="w2", lease_seconds=60) is False, "a redelivery is not new"
     assert claim(store, "w2") == ([], [])
     assert store.inbox_stats() == {"pending": 0, "in_flight": 1, "retried": 0, "given_up": 0}
+
+
+def test_a_batch_is_new_once_per_key_and_keeps_each_owner(store: SqlStore) -> None:
+    fresh = store.inbox_put_many([(item("slack:T:C:1"), "w1"), (item("slack:T:C:2", "slack:U2"), None),
+                                  (item("slack:T:C:1"), "w2")], lease_seconds=60)
+    assert fresh == [True, True, False]
+    claimed, _ = claim(store, "w3")
+    assert [i.key for i in claimed] == ["slack:T:C:2"], "only the unowned row is claimable"
+
+
+def test_renewing_many_leases_skips_rows_another_worker_holds(store: SqlStore) -> None:
+    store.inbox_put(item("slack:T:C:1"), owner="w1", lease_seconds=0)
+    store.inbox_put(item("slack:T:C:2", "slack:U2"), owner="w1", lease_seconds=0)
+    store.inbox_claim("w2", platforms=("slack",), limit=1, lease_seconds=60, max_attempts=3)
+    assert store.inbox_renew_many(["slack:T:C:1", "slack:T:C:2"], "w1", 60) == 1
+    assert claim(store, "w3") == ([], []), "both leases are live: one renewed, one taken over"
+    assert store.inbox_renew_many([], "w1", 60) == 0
 
 
 def test_an_expired_lease_is_claimed_by_exactly_one_worker_with_its_steps(store: SqlStore) -> None:
@@ -194,4 +211,183 @@ async def test_a_locked_database_delays_store_calls_not_the_loop(sqlite_store: S
         locker.execute("ROLLBACK")
         locker.close()
     assert await recorded is True
+    worker.close()
+
+
+# --- group commit, writes that outlive their timeout, batched renewals, drain ---------------------
+
+
+async def test_events_arriving_during_a_write_are_committed_together(sqlite_store: SqliteStore) -> None:
+    worker = InboxWorker(sqlite_store, platforms=("slack",), owner="w")
+    locker = sqlite3.connect(sqlite_store.path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # the first batch waits here while the rest queue up
+    try:
+        futures = [worker.record(item(f"slack:T:C:{i}", f"slack:U{i}")) for i in range(50)]
+        futures.append(worker.record(item("slack:T:C:7", "slack:U7")))  # a redelivery in the same burst
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    results = await asyncio.gather(*futures)
+    assert results == [True] * 50 + [False], "each key is new once, even inside one batch"
+    assert worker.recorder.batches <= 2, "one transaction for everything that queued during a write"
+    assert sqlite_store.inbox_stats()["in_flight"] == 50
+    worker.close()
+
+
+async def test_a_row_the_database_refuses_fails_only_itself(sqlite_store: SqliteStore) -> None:
+    worker = InboxWorker(sqlite_store, platforms=("slack",), owner="w")
+    bad = InboxItem(key="slack:T:C:bad", platform="slack", user_key="slack:U9", conversation_key="slack:T:C:U9",
+                    payload={"not json": {1, 2}}, steps={})
+    good = [worker.record(item(f"slack:T:C:{i}", f"slack:U{i}")) for i in range(3)]
+    refused = worker.record(bad)
+    assert await asyncio.gather(*good) == [True, True, True]
+    with pytest.raises(TypeError):
+        await refused
+    assert sqlite_store.inbox_get("slack:T:C:bad") is None
+    worker.close()
+
+
+async def test_a_write_that_times_out_still_lands(sqlite_store: SqliteStore) -> None:
+    """A finish queued behind slow writes used to be cancelled by its timeout: the row stayed
+    leased, its lease expired, and another worker posted the answer a second time."""
+    sqlite_store.inbox_put(item(), owner="w", lease_seconds=60)
+    worker = InboxWorker(sqlite_store, platforms=("slack",), owner="w", call_timeout=30)
+    locker = sqlite3.connect(sqlite_store.path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        busy = [asyncio.create_task(worker.call(sqlite_store.inbox_renew, "slack:T:C:1", "w", 60)) for _ in range(4)]
+        await asyncio.sleep(0)  # the four calls occupy the whole pool, so the finish has to queue
+        with pytest.raises(StoreTimeout):
+            await worker.call(sqlite_store.inbox_finish, "slack:T:C:1", "w", timeout=0.05)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    await asyncio.gather(*busy)
+    worker._executor.shutdown(wait=True)  # every call submitted so far has run
+    assert sqlite_store.inbox_state("slack:T:C:1") == "done"
+    worker.close()
+
+
+async def test_one_write_renews_every_running_answer(sqlite_store: SqliteStore) -> None:
+    gate = asyncio.Event()
+
+    async def held(delivery: Delivery) -> None:
+        await gate.wait()
+
+    worker = InboxWorker(sqlite_store, platforms=("slack",), owner="w", lease_seconds=60)
+    for i in range(300):
+        it = item(f"slack:T:C:{i}", f"slack:U{i}")
+        worker.start(it, held, recorded=worker.record(it))
+    while worker.recorder.written < 300:
+        await asyncio.sleep(0.01)
+    # Expire one lease and let another worker take it over: renewal must not take it back.
+    sqlite_store._write("UPDATE inbox SET lease_until = 0 WHERE key = ?", ("slack:T:C:0",))
+    other, _ = claim(sqlite_store, "other")
+    assert [i.key for i in other] == ["slack:T:C:0"]
+    sqlite_store._write("UPDATE inbox SET lease_until = 0 WHERE owner = 'w'")
+    assert await worker.renew_leases() == 299
+    assert claim(sqlite_store, "third") == ([], []), "no live answer's lease is left to expire"
+    gate.set()
+    assert await worker.wait_idle(30)
+    worker.close()
+
+
+async def test_events_recorded_while_draining_are_written_for_another_worker(sqlite_store: SqliteStore) -> None:
+    """Each of them may already have been acked: cancelling the queue on the way out lost them."""
+    worker = InboxWorker(sqlite_store, platforms=("slack",), owner="w")
+    worker.accepting = False  # the drain has begun
+    locker = sqlite3.connect(sqlite_store.path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        futures = [worker.record(item(f"slack:T:C:{i}", f"slack:U{i}")) for i in range(5)]
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    worker.close()  # writes the queue instead of cancelling it
+    assert await asyncio.gather(*futures) == [True] * 5
+    claimed, _ = claim(sqlite_store, "next")
+    assert sorted(i.key for i in claimed) == [f"slack:T:C:{i}" for i in range(5)], "unowned, claimable at once"
+
+
+def test_the_inbox_recorder_writes_ahead_of_queued_answer_writes(tmp_path: Path) -> None:
+    """SQLite's busy handler polls with sleeps and lets no one go first: with dozens of answer
+    threads writing, a record an ack waited for used to wait hundreds of milliseconds."""
+    import threading
+
+    from bot.store.sqlite import WriteGate
+
+    gate = WriteGate()
+    order: list[str] = []
+    release = threading.Event()
+
+    def first() -> None:
+        with gate.hold(urgent=False):
+            release.wait()
+
+    def writer(name: str, urgent: bool) -> None:
+        with gate.hold(urgent=urgent):
+            order.append(name)
+
+    def wait_until_waiting(n: int) -> None:
+        for _ in range(10_000):
+            if gate.waiting == n:
+                return
+            threading.Event().wait(0.001)
+        raise AssertionError(f"{gate.waiting} writers waiting, expected {n}")
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    answers = [threading.Thread(target=writer, args=(f"answer-{i}", False)) for i in range(5)]
+    for t in answers:
+        t.start()
+    wait_until_waiting(5)
+    record = threading.Thread(target=writer, args=("inbox", True))
+    record.start()
+    wait_until_waiting(6)
+    release.set()
+    for t in [holder, record, *answers]:
+        t.join(10)
+    assert order[0] == "inbox" and sorted(order[1:]) == [f"answer-{i}" for i in range(5)]
+
+
+async def test_a_worker_killed_between_record_and_ack_loses_and_doubles_nothing(sqlite_store: SqliteStore) -> None:
+    """The record committed, the process died before acking: Slack retries on another worker,
+    which acks without answering (the event is known), then resumes it once the lease is gone."""
+    dead = InboxWorker(sqlite_store, platforms=("slack",), owner="dead", lease_seconds=0)
+    assert await dead.record(item()) is True  # and then SIGKILL: no answer, no ack
+    dead.close()
+
+    answered: list[str] = []
+
+    async def answer(delivery: Delivery) -> None:
+        answered.append(delivery.key)
+
+    live = InboxWorker(sqlite_store, platforms=("slack",), owner="live", resume=lambda _: answer)
+    retry = item()
+    live.start(retry, answer, recorded=live.record(retry))  # Slack's retry of the same event
+    assert await live.wait_idle(5)
+    assert answered == [], "the retry is acked as known, not answered"
+    assert await live.sweep_once() == 1
+    assert await live.wait_idle(5)
+    assert answered == ["slack:T:C:1"] and sqlite_store.inbox_state("slack:T:C:1") == "done"
+    live.close()
+
+
+async def test_the_sweeper_claims_only_what_it_has_room_for(sqlite_store: SqliteStore) -> None:
+    """A dead worker's backlog is claimed in full batches as fast as there is room, not 50 rows
+    per sweep interval, and never past `max_running` on one worker."""
+    for i in range(5):
+        sqlite_store.inbox_put(item(f"slack:T:C:{i}", f"slack:U{i}"), owner=None, lease_seconds=0)
+    gate = asyncio.Event()
+
+    async def held(delivery: Delivery) -> None:
+        await gate.wait()
+
+    worker = InboxWorker(sqlite_store, platforms=("slack",), owner="w", resume=lambda _: held, max_running=2)
+    assert await worker.sweep_once() == 2
+    assert await worker.sweep_once() == 0, "no room until an answer finishes"
+    gate.set()
+    assert await worker.wait_idle(5)
+    assert await worker.sweep_once() == 2
+    assert await worker.wait_idle(5)
     worker.close()

@@ -260,10 +260,11 @@ async def start_app(slack_settings: Settings, store: Store) -> AsyncIterator[App
     apps: list[AsyncApp] = []
     session = aiohttp.ClientSession()
 
-    async def start(brain: Any, store: Any, *, thinking_delay: float = 5.0, **overrides: Any) -> RunningApp:
+    async def start(brain: Any, store: Any, *, thinking_delay: float = 5.0, ack_budget: float = 0.5,
+                    **overrides: Any) -> RunningApp:
         settings = replace(slack_settings, **overrides)
         app = build_slack_app(settings, brain, store, client=build_web_client(settings),
-                              thinking_delay=thinking_delay)
+                              thinking_delay=thinking_delay, ack_budget=ack_budget)
         runner = web.AppRunner(build_web_app(app, settings.slack_signing_secret or ""), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -279,4 +280,6 @@ async def start_app(slack_settings: Settings, store: Store) -> AsyncIterator[App
         await slack_bot_of(app).inbox.drain(5)
     for runner in runners:
         await runner.cleanup()
+    for app in apps:
+        slack_bot_of(app).inbox.close()
     await session.close()

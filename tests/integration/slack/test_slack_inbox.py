@@ -87,3 +87,33 @@ async def test_drain_hands_back_deletes_the_placeholder_and_another_worker_answe
     assert answers and len({c.params.get("text") for c in answers}) == len(answers), "answered once"
     assert store.inbox_state(key) == "done"  # type: ignore[attr-defined]
     gated.gate.set()
+
+
+async def test_an_event_is_recorded_before_it_is_acked(fake: FakeSlack, start_app, brain, store: Store) -> None:
+    """Bolt used to ack Events API requests before the listener ran (process_before_response off):
+    an event acked but not yet recorded was lost by a crash, since Slack never redelivers it."""
+    gated = GatedBrain(brain)
+    running = await start_app(gated, store, ack_budget=60.0)
+    event = app_mention("What does an AI engineer do day to day?")
+    key = f"slack:T0CAREER:{CHANNEL}:{event['event']['ts']}"
+    assert (await running.send.event(event)).status == 200
+    row = store.inbox_get(key)  # type: ignore[attr-defined]
+    assert row is not None, "the ack came after the record"
+    assert row.payload["event"]["ts"] == event["event"]["ts"]
+    gated.gate.set()
+    await fake.wait_for("chat.postMessage", where=lambda c: c.params.get("thread_ts") == event["event"]["ts"])
+
+
+async def test_a_quick_answer_costs_no_step_writes(fake: FakeSlack, start_app, brain, store: Store) -> None:
+    """One inbox write for the record and one for the finish: the last send's step is not written,
+    since the finish that follows is what marks the answer as out."""
+    running = await start_app(brain, store)
+    event = app_mention("Is evaluation an important part of AI engineering?")
+    ts = event["event"]["ts"]
+    key = f"slack:T0CAREER:{CHANNEL}:{ts}"
+    assert (await running.send.event(event)).status == 200
+    await fake.wait_for("chat.postMessage", where=lambda c: c.params.get("thread_ts") == ts)
+    assert await slack_bot_of(running.app).inbox.wait_idle(30)
+    row = store.inbox_get(key)  # type: ignore[attr-defined]
+    assert store.inbox_state(key) == "done"  # type: ignore[attr-defined]
+    assert row.steps == {}, "no step was written for a one-message answer"
