@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -185,7 +186,7 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
             if kind == "number" and _HAS_NUMBER.search(sentence):
                 score += 0.12
             if asked_total > 0:
-                shared = asked.keys() & set(tokenize(sentence))
+                shared = asked.keys() & _tokens(sentence)
                 score += _LEXICAL_WEIGHT * sum(asked[t] for t in shared) / asked_total
             if _PERSON_PRONOUN.match(sentence) or _POINTS_BACK.match(sentence) or _POINTS_AROUND.search(sentence):
                 score -= 0.1  # "Her main point: ..." or "In that case, ..." mean little outside their paragraph
@@ -233,6 +234,12 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
     remap = {old: new + 1 for new, old in enumerate(used)}
     body = re.sub(r"\[(\d+)\]", lambda m: f"[{remap.get(int(m.group(1)), int(m.group(1)))}]", " ".join(parts))
     return Draft(body, [sources[n - 1] for n in used], confidence=best[0])
+
+
+@lru_cache(maxsize=16384)
+def _tokens(sentence: str) -> frozenset[str]:
+    """A sentence's BM25 words; the index's sentences recur in every answer, so they are read once."""
+    return frozenset(tokenize(sentence))
 
 
 def _similar(sentence: str, others: Sequence[str], limit: float = 0.6) -> bool:
