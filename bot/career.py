@@ -103,7 +103,7 @@ class CareerServices:
                 relevance = max(relevance, passages[0].similarity)
             card = self.cards.match(vector, self.card_threshold, sure=self.card_sure, sure_verdict=self.card_verdict,
                                     articles={p.chunk.doc_id for p in passages},
-                                    question=part) if self.cards is not None else None
+                                    question=part, term_weight=self.retriever.term_weight) if self.cards is not None else None
             drafts.append(compose_answer(part, passages, vector=vector, units=self.retriever.units, card=card,
                                          card_passage=self._article_passage(card.card.article, passages)
                                          if card else None, page_url=self.page_url,

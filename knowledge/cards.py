@@ -18,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.text import negated
+from knowledge.text import negated, tokenize
 from knowledge.yamlfile import safe_load as load_yaml
 
 __all__ = ["AnswerCard", "AnswerCards", "CardMatch"]
+
+_LEXICAL_TIEBREAK = 0.05  # at most this much similarity for sharing all of the question's rare words
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class AnswerCards:
         self._owner: list[int] = [i for i, c in enumerate(cards) for _ in c.asks]
         texts = [a for c in cards for a in c.asks]
         self._vectors = _cached_vectors(texts, embed, cache) if texts else np.zeros((0, 384), "float32")
+        self._words = [frozenset(tokenize(" ".join(c.asks) + " " + c.answer)) for c in cards]
 
     @classmethod
     def load(cls, path: Path, embed: Callable[[list[str]], list[list[float]]],
@@ -71,7 +74,8 @@ class AnswerCards:
         return cls(cards, embed, cache)
 
     def match(self, vector: np.ndarray, threshold: float, *, sure: float = 1.0, sure_verdict: float = 1.0,
-              articles: Collection[str] | None = None, question: str | None = None) -> CardMatch | None:
+              articles: Collection[str] | None = None, question: str | None = None,
+              term_weight: Callable[[str], float] | None = None) -> CardMatch | None:
         """The closest card at least `threshold` similar to the question whose evidence agrees.
 
         Meaning alone confuses questions of the same shape ("how much statistics do they need?"
@@ -86,7 +90,15 @@ class AnswerCards:
         sims = self._vectors @ np.asarray(vector, dtype="float32").reshape(-1)
         seen: set[int] = set()
         asks_not = negated(question) if question is not None else None
-        for position in np.argsort(-sims):
+        order = np.argsort(-sims)
+        if question is not None and term_weight is not None:
+            # Near-ties in meaning go to the card that shares the question's rare words ("both at once").
+            asked = {t: term_weight(t) for t in set(tokenize(question))}
+            total = sum(asked.values()) or 1.0
+            shared = np.asarray([sum(w for t, w in asked.items() if t in self._words[self._owner[i]]) / total
+                                 for i in range(len(sims))], dtype="float32")
+            order = np.argsort(-(sims + _LEXICAL_TIEBREAK * shared))
+        for position in order:
             similarity = float(sims[position])
             if similarity < threshold:
                 return None

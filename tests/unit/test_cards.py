@@ -88,3 +88,26 @@ def test_a_question_about_who_fits_never_gets_the_card_about_who_should_not() ->
     cards = yaml.safe_load((Path(__file__).resolve().parents[2] / "knowledge" / "cards.yaml").read_text())
     avoid = next(c for c in cards if c["id"] == "who-should-avoid-ai-engineering")
     assert all(negated(a) for a in avoid["asks"]), [a for a in avoid["asks"] if not negated(a)]
+
+
+def test_a_near_tie_in_meaning_goes_to_the_card_that_shares_the_questions_rare_words(tmp_path: Path) -> None:
+    path = tmp_path / "cards.yaml"
+    path.write_text("""
+- id: salary
+  article: a
+  asks: ["what do they earn"]
+  answer: "Pay is high at the top."
+- id: hours
+  article: b
+  asks: ["how long do they work"]
+  answer: "Hours are long during crunch."
+""")
+    directions = {"what do they earn": [1.0, 0.0, 0.0], "how long do they work": [0.0, 1.0, 0.0]}
+    cards = AnswerCards.load(path, lambda texts: [directions[t] for t in texts])
+    question = unit(1.0, 0.98, 0.0)  # a shade closer to the salary phrasing
+    rare = {"crunch": 3.0}
+    assert cards.match(question, 0.5).card.id == "salary"
+    tied = cards.match(question, 0.5, question="is there crunch?", term_weight=lambda t: rare.get(t, 0.1))
+    assert tied.card.id == "hours"
+    far = unit(1.0, 0.5, 0.0)  # not a near tie: meaning decides
+    assert cards.match(far, 0.5, question="is there crunch?", term_weight=lambda t: rare.get(t, 0.1)).card.id == "salary"
