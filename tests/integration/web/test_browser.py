@@ -200,6 +200,12 @@ def _bot_entries(driver: Any) -> list[Any]:
     return driver.find_elements(By.CSS_SELECTOR, "#transcript .entry.bot")
 
 
+def _last_bot_text(driver: Any) -> str:
+    """The newest bot entry's text, or "" while the page is between loads (a form post redirects)."""
+    entries = _bot_entries(driver)
+    return entries[-1].text if entries else ""
+
+
 def _ask(driver: Any, text: str) -> Any:
     """Type into the labelled box and press Enter; return the new bot entry once it is shown."""
     from selenium.webdriver.common.by import By
@@ -297,7 +303,7 @@ def test_a_pressed_question_takes_no_second_press(held_site: tuple[str, HeldBrai
     assert driver.execute_script("return document.getElementById('transcript').getAttribute('aria-busy')") == "true"
     buttons[1].click()  # a second option of the same question, before the reply: nothing is sent
     held.release()
-    _wait(driver, lambda d: _settled(d) and "Question 2 of" in _bot_entries(d)[-1].text)
+    _wait(driver, lambda d: _settled(d) and "Question 2 of" in _last_bot_text(d))
     assert [i.action for i in held.inbounds if i.action] == [held.inbounds[-1].action]
     assert not driver.find_elements(By.CSS_SELECTOR, "#transcript .note")
 
@@ -350,10 +356,10 @@ def test_helpful_vote_shows_on_the_dashboard(browser: Any, site: str, tmp_path: 
 
     entry = _ask(browser, "Do AI engineers need to know calculus?")
     entry.find_element(By.XPATH, ".//button[normalize-space()='Helpful']").send_keys(Keys.ENTER)  # by keyboard
-    _wait(browser, lambda d: "Thanks for the feedback" in _bot_entries(d)[-1].text)
+    _wait(browser, lambda d: "Thanks for the feedback" in _last_bot_text(d))
     other = _ask(browser, "What is the first skill to learn for ML engineering?")
     other.find_element(By.XPATH, ".//button[normalize-space()='Not helpful']").click()
-    _wait(browser, lambda d: "Thanks for the feedback" in _bot_entries(d)[-1].text)
+    _wait(browser, lambda d: "Thanks for the feedback" in _last_bot_text(d))
     _ask(browser, "What is the best sourdough bread recipe?")
 
     browser.get(site + "/admin")
@@ -397,4 +403,4 @@ def test_the_plain_forms_work_without_javascript(driver_without_js: Any, site: s
     entry = _bot_entries(browser)[-1]
     assert entry.find_elements(By.CSS_SELECTOR, ".sources a")
     entry.find_element(By.XPATH, ".//button[normalize-space()='Helpful']").click()
-    _wait(browser, lambda d: "Thanks for the feedback" in _bot_entries(d)[-1].text)
+    _wait(browser, lambda d: "Thanks for the feedback" in _last_bot_text(d))
