@@ -18,10 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 
-import numpy as np
-
 from bot.career import CareerServices
-from bot.composer import source_of
+from bot.composer import short_item, source_of
 from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
 from bot.fit import LABEL_NAMES
 from bot.fit.model import neither_reason, reason
@@ -395,9 +393,9 @@ class Brain:
 
     def _verdict_reminder(self, state: ConversationState) -> str:
         """One line restating this conversation's verdict, so an answer about "me" says where they stand."""
-        fit = self.services.assess(state.self_description() or state.topic, known=state.profile)
         name = LABEL_NAMES.get(state.verdict or "", state.verdict or "")
-        return f"_For you, from what you told me: **{name}**. {reason(fit)}_"
+        why = f" {state.verdict_reason}" if state.verdict_reason else ""
+        return f"_For you, from what you told me: **{name}**.{why}_"
 
     def _describes(self, text: str, state: ConversationState) -> bool:
         """Whether `text` tells something about the person; if so its facts are kept for later verdicts.
@@ -492,8 +490,7 @@ class Brain:
         elif _WHICH_OF_THOSE.search(text):
             # "which of those is worst for me?": the item closest in meaning to what they said about it.
             about = " ".join([state.self_description(), _WHICH_OF_THOSE.sub(" ", text)]).strip()
-            vectors = np.vstack([self.services.retriever.embed(t)[0] for t in [about] + [_item_head(it) for it in items]])
-            index = int(np.argmax(vectors[1:] @ vectors[0]))
+            index = self.services.closest(about, [_item_head(it) for it in items])
             lead_in = "For you, probably"
         else:
             return None
@@ -533,6 +530,7 @@ class Brain:
         if reasoned_only and fit.label == "neither" and not neither_reason(fit):
             return None  # a "not now" with no reason the sources give would only discourage: answer instead
         state.profile, state.verdict, state.topic = fit.profile, fit.label, text
+        state.verdict_reason = reason(fit)
         state.subject = fit.label if fit.label in TRACK_NAMES else None  # "neither": no role to lean on
         passages = self.services.search(_ASSESS_QUERY[fit.label], 1)
         sources = [source_of(p, page_url=self.services.page_url) for p in passages]
@@ -720,8 +718,7 @@ def _facts(profile: Profile) -> int:
 
 def _item_head(item: str) -> str:
     """A list item cut to its name ("High Difficulty, combining ..." -> "High Difficulty")."""
-    head = re.split(r",\s|:\s|\s[—–-]\s|\.\s", item.strip(), maxsplit=1)[0].strip(" .;*")
-    return head if len(head.split()) <= 10 else " ".join(head.split()[:10]) + "..."
+    return short_item(item, at_comma=True, max_words=10)
 
 
 def _with(reply: Reply, **changes: Any) -> Reply:

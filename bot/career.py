@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from bot.composer import Draft, compose_answer, source_of
 from bot.fit import FitAssessment, FitAssessor
@@ -124,6 +126,11 @@ class CareerServices:
         """The best passage's similarity to `text` alone: the evidence scope decisions rest on."""
         passages = self.retriever.search(text, 1)
         return passages[0].similarity if passages else 0.0
+
+    def closest(self, text: str, options: Sequence[str]) -> int:
+        """The index of the option closest in meaning to `text` (vectors from the shared batcher)."""
+        vector = self.retriever.embed(text)[0]
+        return int(np.argmax([float(np.dot(self.retriever.embed(o)[0], vector)) for o in options]))
 
     def describes_self(self, text: str) -> float:
         """Probability that `text` describes its writer rather than asking about the field.

@@ -29,7 +29,7 @@ from knowledge.cards import CardMatch
 from knowledge.retriever import Passage
 from knowledge.text import tokenize
 
-__all__ = ["Draft", "answer_kind", "cite_sources", "compose_answer", "source_of"]
+__all__ = ["Draft", "answer_kind", "cite_sources", "compose_answer", "short_item", "source_of"]
 
 UnitsFn = Callable[[str], list[tuple[str, np.ndarray]]]
 TermWeight = Callable[[str], float]
@@ -118,10 +118,14 @@ def _list_block(passage: Passage) -> tuple[str, list[str]] | None:
     return lead, items
 
 
-def _short_item(item: str) -> str:
-    """A list item cut to its head ("High Difficulty: ..." -> "High Difficulty"), so a list fits a sentence."""
-    head = re.split(r":\s|\s[—–-]\s|\.\s", item, maxsplit=1)[0]
-    return head if len(head.split()) <= 12 else " ".join(head.split()[:12]) + "..."
+def short_item(item: str, *, at_comma: bool = False, max_words: int = 12) -> str:
+    """A list item cut to its head ("High Difficulty: ..." -> "High Difficulty"), so a list fits a sentence.
+
+    `at_comma` also cuts at a comma, for items written inline ("(1) High Difficulty, combining ...").
+    """
+    splitter = r",\s|:\s|\s[—–-]\s|\.\s" if at_comma else r":\s|\s[—–-]\s|\.\s"
+    head = re.split(splitter, item.strip(), maxsplit=1)[0].strip(" .;*")
+    return head if len(head.split()) <= max_words else " ".join(head.split()[:max_words]) + "..."
 
 
 def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.ndarray | None = None,
@@ -227,7 +231,7 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
             used.append(n)
         if i == 0 and block is not None and len(block[1]) <= 8:
             lead, items = block
-            listed = "; ".join(_short_item(it) for it in items)
+            listed = "; ".join(short_item(it) for it in items)
             head = (_readable(lead.rstrip(":") + ".") or sentence).rstrip(".")
             sentence = f"{head}: {listed}."
         parts.append(f"{sentence} [{n}]")

@@ -61,6 +61,7 @@ class ConversationState:
     profile: Profile = field(default_factory=Profile)
     about: list[str] = field(default_factory=list)
     verdict: str | None = None
+    verdict_reason: str = ""  # why, in a sentence or two, kept with the verdict it explains
     topic: str = ""
     last_intent: str = ""
     plan_track: str | None = None
@@ -73,7 +74,7 @@ class ConversationState:
     def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
         data = data or {}
         return cls(profile=Profile.from_dict(data.get("profile")), about=[str(a) for a in data.get("about") or []],
-                   verdict=data.get("verdict"),
+                   verdict=data.get("verdict"), verdict_reason=str(data.get("verdict_reason") or ""),
                    topic=str(data.get("topic") or ""), last_intent=str(data.get("last_intent") or ""),
                    plan_track=data.get("plan_track"), subject=data.get("subject"),
                    last_answer=str(data.get("last_answer") or ""),
@@ -81,7 +82,8 @@ class ConversationState:
                    last_list=[str(x) for x in data.get("last_list") or []])
 
     def as_dict(self) -> dict[str, Any]:
-        return {"profile": self.profile.as_dict(), "about": self.about, "verdict": self.verdict, "topic": self.topic,
+        return {"profile": self.profile.as_dict(), "about": self.about, "verdict": self.verdict, "verdict_reason": self.verdict_reason,
+                "topic": self.topic,
                 "last_intent": self.last_intent, "plan_track": self.plan_track,
                 "subject": self.subject, "last_answer": self.last_answer, "last_sources": self.last_sources,
                 "last_list": self.last_list}

@@ -95,9 +95,9 @@ class AnswerCards:
             # Near-ties in meaning go to the card that shares the question's rare words ("both at once").
             asked = {t: term_weight(t) for t in set(tokenize(question))}
             total = sum(asked.values()) or 1.0
-            shared = np.asarray([sum(w for t, w in asked.items() if t in self._words[self._owner[i]]) / total
-                                 for i in range(len(sims))], dtype="float32")
-            order = np.argsort(-(sims + _LEXICAL_TIEBREAK * shared))
+            per_card = np.asarray([sum(w for t, w in asked.items() if t in words) / total for words in self._words],
+                                  dtype="float32")
+            order = np.argsort(-(sims + _LEXICAL_TIEBREAK * per_card[self._owner]))
         for position in order:
             similarity = float(sims[position])
             if similarity < threshold:

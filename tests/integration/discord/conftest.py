@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 import pytest
-from fake_discord import TOKEN, FakeDiscord
+from fake_discord import TOKEN, FakeDiscord, discord_endpoints_restored
 
 from adapters.discord import build_discord_bot
 from bot.config import Settings
@@ -18,11 +18,8 @@ from bot.config import Settings
 @pytest.fixture(autouse=True)
 def _restore_discord_endpoints() -> Any:
     """The factory sets discord.py's process-wide endpoints; put them back after each test."""
-    base = discord.http.Route.BASE
-    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    yield
-    discord.http.Route.BASE = base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+    with discord_endpoints_restored():
+        yield
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ import json
 import re
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,20 @@ OTHER_CHANNEL_ID = 810000000000000002
 TOKEN = "fake-discord-token"
 
 _ids = itertools.count(int(time.time() * 1000) << 22)
+
+
+@contextmanager
+def discord_endpoints_restored() -> Iterator[None]:
+    """The bot factory sets discord.py's process-wide endpoints to the fake; put them back afterwards."""
+    import discord
+
+    base = discord.http.Route.BASE
+    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE = base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
 def snowflake() -> str:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import discord
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -23,7 +22,7 @@ for folder in (HERE.parent / "slack", HERE.parent / "discord", HERE.parent / "ll
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from fake_discord import FakeDiscord  # noqa: E402
+from fake_discord import FakeDiscord, discord_endpoints_restored  # noqa: E402
 from slack_fake_api import FakeSlack  # noqa: E402
 
 
@@ -35,11 +34,8 @@ def free_port() -> int:
 
 @pytest.fixture(autouse=True)
 def _restore_discord_endpoints() -> Any:
-    base = discord.http.Route.BASE
-    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    yield
-    discord.http.Route.BASE = base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+    with discord_endpoints_restored():
+        yield
 
 
 @pytest.fixture

@@ -96,6 +96,17 @@ async def until_answered(fake: FakeSlack, ts: str) -> None:
     await fake.quiet(1.0)
 
 
+async def mention_in_flight(fake: FakeSlack, session: aiohttp.ClientSession, worker: WorkerProcess, text: str, *,
+                           stalled: int) -> str:
+    """Send `worker` an app mention and return its ts once the answer is in flight (its post held by a rate limit)."""
+    fake.rate_limit("chat.postMessage", times=1, retry_after=60)
+    event = app_mention(text)
+    sender = SlackSender(f"http://127.0.0.1:{worker.port}/slack/events", session)
+    assert (await sender.event(event)).status == 200
+    await stalled_post(fake, stalled)
+    return str(event["event"]["ts"])
+
+
 async def test_sigkill_is_resumed_and_sigterm_drains_without_loss_or_duplicates(
     fake: FakeSlack, knowledge, base_settings, tmp_path: Path
 ) -> None:
@@ -113,12 +124,7 @@ async def test_sigkill_is_resumed_and_sigterm_drains_without_loss_or_duplicates(
         a = WorkerProcess(env, tmp_path / "a.log")
         workers.append(a)
         await a.ready()
-        fake.rate_limit("chat.postMessage", times=1, retry_after=60)
-        first = app_mention("What does an AI engineer build?")
-        first_ts = first["event"]["ts"]
-        sender = SlackSender(f"http://127.0.0.1:{a.port}/slack/events", session)
-        assert (await sender.event(first)).status == 200
-        await stalled_post(fake, 0)
+        first_ts = await mention_in_flight(fake, session, a, "What does an AI engineer build?", stalled=0)
         a.proc.send_signal(signal.SIGKILL)
         assert await a.exit_code(10) == -signal.SIGKILL
         store = SqliteStore(db)
@@ -131,12 +137,7 @@ async def test_sigkill_is_resumed_and_sigterm_drains_without_loss_or_duplicates(
         assert len(answers_in(fake, first_ts)) == 1, "answered once after the crash"
 
         # 2. SIGTERM with an answer in flight: handed back within the drain, resumed by the next worker.
-        fake.rate_limit("chat.postMessage", times=1, retry_after=60)
-        second = app_mention("Which math does an ML engineer need?")
-        second_ts = second["event"]["ts"]
-        sender = SlackSender(f"http://127.0.0.1:{b.port}/slack/events", session)
-        assert (await sender.event(second)).status == 200
-        await stalled_post(fake, 1)
+        second_ts = await mention_in_flight(fake, session, b, "Which math does an ML engineer need?", stalled=1)
         b.proc.send_signal(signal.SIGTERM)
         assert await b.exit_code(30) == 0, "SIGTERM drains and exits cleanly"
         log = (tmp_path / "b.log").read_text()
