@@ -89,7 +89,6 @@ _SHARE_WINDOW_SECONDS = 86_400.0
 _TELL_ME_MORE = ("_For a verdict on you, tell me a bit more: what you do now, how you feel about coding and math, "
                  "and what you'd like to build._")
 _ROLE_IN_TOPIC = re.compile(r"\b(ml|machine learning|ai) engineer", re.I)  # a follow-up whose best passage is at least this close has a subject of its own
-_FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|ive|my|me|myself)\b", re.I)
 _TIME_FOLLOW_UP = re.compile(r"\b(how (long|many (weeks|months|hours))|weeks?|months?|hours? (a|per) (week|day)|"
                              r"h/week|time frame|deadline)\b", re.I)
 _ASSESS_QUERY = {
