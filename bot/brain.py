@@ -63,6 +63,10 @@ _BUILD = re.compile(r"\b(what (should|could|can|do) i (build|make|ship)|what to 
                     r"which projects? (should|could|can) i|(build|make) (for|in) my portfolio|"
                     r"what (would|could) (a|my) [a-z ]{0,15}project)\b", re.I)
 _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|examples?|list)\b", re.I)
+# A message that opens like a question asks something, with or without its "?": chat drops them.
+_INTERROGATIVE = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|also|hm+|well|then|right|alright|wait|btw)\W+)*"
+                            r"(?:what'?s?|how|why|which|where|when|who|can|could|do|does|did|is|are|should|would|"
+                            r"will)\b(?!['’]t| not)", re.I)
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
@@ -374,7 +378,7 @@ class Brain:
         # A self-description with no question ("backend dev, 5 yrs, math scares me") wants a verdict too.
         learned_only = not (intent is Intent.ASSESS or about_me(text)) and asks.get("own_verdict", 0.0) >= sure
         wants_verdict = intent is Intent.ASSESS or about_me(text) or learned_only or (
-            described and "?" not in text and not _REQUEST.search(text))
+            described and not _asks_something(text, asks if earlier else {}))
         if wants_verdict and (described or intent is Intent.ASSESS or not state.profile.is_empty):
             reply = self._assess(inbound, text, state, new_facts=described or state.profile.is_empty,
                                  reasoned_only=learned_only and not earlier)
@@ -718,6 +722,17 @@ def _facts(profile: Profile) -> int:
 def _item_head(item: str) -> str:
     """A list item cut to its name ("High Difficulty, combining ..." -> "High Difficulty")."""
     return short_item(item, at_comma=True, max_words=10)
+
+
+def _asks_something(text: str, asks: dict[str, float]) -> bool:
+    """Whether a message that mentions its writer asks a question rather than only describing them.
+
+    Mid-conversation the learned request reading also counts: "and pay at big tech for someone like
+    me" reads as a question about pay, not as a new self-description to judge.
+    """
+    if "?" in text or _REQUEST.search(text) or _INTERROGATIVE.search(text):
+        return True
+    return bool(asks) and asks.get("question", 0.0) > asks.get("own_verdict", 0.0)
 
 
 def _with(reply: Reply, **changes: Any) -> Reply:

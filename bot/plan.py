@@ -273,6 +273,7 @@ class LearningPlan:
         lines += [f"{number}. {stage.name}: {_stage_size(stage)}" for number, stage in enumerate(self.stages, 1)]
         if self.hours_per_week is None:
             lines.append("Tell me your weekly study hours and I'll turn this into weeks.")
+        lines.append(TIMELINE_CAVEAT)
         return "\n".join(lines)
 
     def _known_line(self) -> str:
@@ -289,6 +290,11 @@ class LearningPlan:
     def _time_line(self) -> str:
         total = f"About {self.total_hours} h in {len(self.stages)} stages."
         return f"{total} {self.time_note}".strip()
+
+
+# The sources set no timeline (Jean Lee: no shortcuts, no simple roadmaps), so a duration must say whose it is.
+TIMELINE_CAVEAT = ("_My sources give no fixed timeline: Jean Lee says there are no shortcuts and no simple roadmaps. "
+                   "These hours are careerbot's own estimates per skill, a guide rather than a promise._")
 
 
 def _skill_dict(s: Skill) -> dict[str, Any]:

@@ -103,7 +103,7 @@ _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fi
 _NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")"
 _UNIT_WEEKS = {"day": 1 / 7, "week": 1.0, "wk": 1.0, "month": 4.35, "mo": 4.35, "year": 52.0, "yr": 52.0}
 _YEARS_CODING = re.compile(
-    _NUM + r"\+?\s*(?:-\s*\d+\s*)?(?:years?|yrs?|yoe)\b(?:\s+(?:of|in|as|doing|writing|at))?"
+    _NUM + r"\+?\s*(?:-\s*\d+\s*)?(?:years?|yrs?|yoe|y)\b(?:\s+(?:of|in|as|doing|writing|at))?"
     r"(?P<what>[^.;!?]{0,40})", re.IGNORECASE)
 _YEARS_BEFORE = re.compile(r"(?P<what>[^.;!?]{0,40}?)\b(?:for|since)\s+(?:about\s+|around\s+|almost\s+|over\s+|nearly\s+)?" + _NUM + r"\+?\s*(?:years?|yrs?)\b",
                            re.IGNORECASE)
@@ -157,8 +157,11 @@ def _number(token: str) -> float:
 def _coding_years(text: str) -> tuple[float, str] | None:
     """Years of coding, only when the words around the number are about coding or a dev job."""
     for m in _YEARS_CODING.finditer(text):
-        if _CODING_CONTEXT.search(m.group("what") or ""):
-            return _number(m.group(1)), m.group(0).strip()
+        # "5 yrs of backend" names the work after the number; "senior swe 10y" just before it.
+        before = re.split(r"[,.;:!?()]|\band\b", text[max(0, m.start() - 30):m.start()])[-1]
+        if _CODING_CONTEXT.search(m.group("what") or "") or (
+                len(before.split()) <= 4 and _CODING_CONTEXT.search(before)):
+            return _number(m.group(1)), (before + m.group(0)).strip()
     for m in _YEARS_BEFORE.finditer(text):
         if _CODING_CONTEXT.search(m.group("what") or ""):
             return _number(m.group(2)), m.group(0).strip()
