@@ -136,13 +136,13 @@ class CareerServices:
         """Probability that `text` describes its writer rather than asking about the field.
 
         Uses the retriever's query embedding, so the vector comes from the shared micro-batcher and
-        is cached for the search that follows.
+        is cached; of the words as typed, which is what the model was trained on.
         """
-        return self.assessor.model.describes_self(self.retriever.embed(text)[0])
+        return self.assessor.model.describes_self(self.retriever.embed(text, spelled=False)[0])
 
     def request_kind(self, text: str) -> dict[str, float]:
         """What a message asks for: "own_verdict", "plan" or "question", with probabilities (learned)."""
-        return self.assessor.model.request_kind(self.retriever.embed(text)[0])
+        return self.assessor.model.request_kind(self.retriever.embed(text, spelled=False)[0])
 
     def covers(self, text: str, similarity: float | None = None, *, margin: float = 0.0) -> bool:
         """Whether the knowledge base has evidence for `text`: a passage close in meaning or rare words in common.

@@ -14,7 +14,7 @@ import numpy as np
 from knowledge.chunking import Chunk
 from knowledge.index import KnowledgeIndex
 from knowledge.keyword import SparseBM25
-from knowledge.text import tokenize
+from knowledge.text import spell_out, tokenize
 
 __all__ = ["HybridRetriever", "Passage"]
 
@@ -68,8 +68,13 @@ class HybridRetriever:
         """The sentences and list items of a chunk with their stored vectors (for answer writing)."""
         return self._units.get(chunk_id, [])
 
-    def embed(self, query: str) -> np.ndarray:
-        return np.asarray([self._index.embeddings.embed_query(query)], dtype="float32")
+    def embed(self, query: str, *, spelled: bool = True) -> np.ndarray:
+        """The query's vector; `spelled` writes chat shorthand out first, as searching does.
+
+        Models trained on messages as people type them (`spelled=False`) need the words as typed.
+        """
+        return np.asarray([self._index.embeddings.embed_query(spell_out(query) if spelled else query)],
+                          dtype="float32")
 
     def search(self, query: str, k: int = 5, *, vector: np.ndarray | None = None) -> list[Passage]:
         """Top-k passages for `query`; `vector` lets a caller reuse an embedding it already has."""
@@ -85,7 +90,7 @@ class HybridRetriever:
         dense = list(similarity.items())[: self._fetch_k]
         dense_rank = {i: r for r, (i, _) in enumerate(dense)}
 
-        tokens = tokenize(query)
+        tokens = tokenize(spell_out(query))
         keyword_rank: dict[int, int] = {}
         if tokens:
             scores = self._bm25.get_scores(tokens)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["negated", "stem", "tokenize"]
+__all__ = ["negated", "spell_out", "stem", "tokenize"]
 
 _WORD = re.compile(r"[a-z0-9]+(?:[%$][a-z0-9]*)?|\$[0-9][0-9,.]*[km]?")
 
@@ -67,3 +67,26 @@ def negated(text: str) -> bool:
     together, so callers that match by meaning check this too.
     """
     return bool(_NEGATION.search(_POSITIVE_IDIOM.sub(" ", text)))
+
+
+# Chat shorthand, spelled out before a message is searched: the embedding model and the articles'
+# words both know "you" and "people", not "u" and "ppl". General English chat usage, one word each.
+_SHORTHAND = {
+    "u": "you", "ur": "your", "ppl": "people", "pls": "please", "plz": "please", "bc": "because",
+    "cuz": "because", "coz": "because", "tho": "though", "rn": "right now", "abt": "about", "smth": "something",
+    "idk": "I don't know", "imo": "in my opinion", "tbh": "to be honest", "ngl": "not going to lie",
+    "diff": "difference", "wanna": "want to", "gonna": "going to", "gotta": "have to", "dunno": "don't know",
+    "yrs": "years", "yr": "year", "hrs": "hours", "hr": "hour", "wk": "week", "wks": "weeks", "yoe": "years of experience",
+    "swe": "software engineer", "exp": "experience", "comp": "compensation", "eng": "engineering",
+    "w/": "with", "w/o": "without", "b/c": "because", "im": "I am", "dont": "don't", "doesnt": "doesn't",
+    "cant": "can't", "isnt": "isn't", "whats": "what is", "thats": "that is", "ive": "I have",
+    "prob": "probably", "probs": "probably", "bout": "about", "ya": "you", "yall": "you all",
+    "nah": "no", "yea": "yes", "yeah": "yes", "sth": "something", "esp": "especially", "govt": "government",
+}
+_SHORT_WORD = re.compile(r"(?<![\w/])(" + "|".join(sorted(map(re.escape, _SHORTHAND), key=len, reverse=True))
+                         + r")(?![\w/])", re.IGNORECASE)
+
+
+def spell_out(text: str) -> str:
+    """`text` with chat shorthand written out ("what r u" -> "what are you"), for searching only."""
+    return _SHORT_WORD.sub(lambda m: _SHORTHAND[m.group(1).lower()], text)

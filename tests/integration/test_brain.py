@@ -258,6 +258,9 @@ def test_follow_ups_use_the_conversation(brain: Brain) -> None:
     assert "At 5 h/week" in plan.text and "Programming fundamentals" not in plan.text  # they already code
     weeks = ask(brain, "how many weeks is that?")
     assert weeks.intent == "plan" and weeks.text.startswith("About") and "weeks" in weeks.text
+    assert "no fixed timeline" in weeks.text  # the hours are ours, not the sources': the reply says so
+    doing = ask(brain, "ok so what would I actually be doing all day in that")  # a question, "?" dropped
+    assert doing.intent == "question" and "Verdict" not in doing.text
     build = ask(brain, "what should I build?")
     assert "For the AI engineer path" in build.text and build.sources[0].title.startswith("Example projects")
 

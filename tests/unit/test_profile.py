@@ -24,3 +24,17 @@ def test_study_time_and_time_frame(text: str, hours: float, weeks: float) -> Non
 @pytest.mark.parametrize("text", ["I spent 5 years away from tech", "4 yrs of python behind me", "3 years ago I quit"])
 def test_the_past_is_no_time_frame(text: str) -> None:
     assert read_profile(text).weeks is None
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("senior swe 10y, distributed systems", 10.0),  # the job just before the number
+    ("backend dev 5 yrs, math scares me", 5.0),
+    ("4 yrs of python behind me", 4.0),  # the work just after it
+])
+def test_years_of_coding_next_to_the_job(text: str, years: float) -> None:
+    profile = read_profile(text)
+    assert profile.coding_years == years and profile.codes
+
+
+def test_years_next_to_no_coding_word_are_not_coding() -> None:
+    assert read_profile("teacher, 10y in classrooms, now curious").coding_years is None

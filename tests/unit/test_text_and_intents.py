@@ -6,13 +6,24 @@ import pytest
 
 from bot.intents import Intent, classify
 from bot.sanitize import MAX_CHARS, clean
-from knowledge.text import tokenize
+from knowledge.text import spell_out, tokenize
 
 
 def test_tokenize_keeps_figures_and_joins_word_forms() -> None:
     tokens = tokenize("Engineers engineering $700,000 100ms 80% shipping")
     assert tokens.count("engineer") == 2
     assert {"$700000", "100ms", "80%", "ship"} <= set(tokens)
+
+
+@pytest.mark.parametrize(("text", "spelled"), [
+    ("what sources do u use", "what sources do you use"),
+    ("ai eng comp at big tech tho?", "ai engineering compensation at big tech though?"),
+    ("whats the diff w/ ml eng", "what is the difference with ml engineering"),
+    ("do I need R or Python? my ID is 42", "do I need R or Python? my ID is 42"),  # not shorthand: left alone
+    ("unbelievable outcomes", "unbelievable outcomes"),  # only whole words
+])
+def test_spell_out_writes_chat_shorthand_in_full(text: str, spelled: str) -> None:
+    assert spell_out(text) == spelled
 
 
 def test_clean_removes_control_characters_and_bounds_length() -> None:
