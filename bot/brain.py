@@ -727,7 +727,7 @@ def _item_head(item: str) -> str:
 def _asks_something(text: str, asks: dict[str, float]) -> bool:
     """Whether a message that mentions its writer asks a question rather than only describing them.
 
-    Mid-conversation the learned request reading also counts: "and pay at big tech for someone like
+    Mid-conversation the learned request reading also counts: "salary in that job for a person like
     me" reads as a question about pay, not as a new self-description to judge.
     """
     if "?" in text or _REQUEST.search(text) or _INTERROGATIVE.search(text):
