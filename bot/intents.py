@@ -42,10 +42,13 @@ _ABUSE = re.compile(
 )
 _HELP = re.compile(r"^\s*(/?help|\?+|commands?|what can you do\??|how do (i|you) (use|work)( this| you)?\??|usage)\s*[.!?]*\s*$",
                    re.IGNORECASE)
-_SMALLTALK = re.compile(
-    r"^\s*(hi+|hello+|hey+|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?( so much)?|thx|ty|"
+_SMALLTALK_PHRASE = (
+    r"(hi+|hello+|hey+|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?( so much)?|thx|ty|"
     r"cheers|bye|goodbye|see (you|ya)|ok(ay)?|cool|nice|great|awesome|lol|how are you( doing)?|who are you|"
-    r"what are you|(lol |haha )?(are you|r u|ur|you'?re) (a )?(bot|robot|human|real)|tell me a joke)\b"
+    r"what are you|(lol |haha )?(are you|r u|ur|you'?re) (a )?(bot|robot|human|real)|tell me a joke)\b")
+# One pleasantry or a few in a row ("thx bye", "ok cool thanks"), optionally addressed to the bot.
+_SMALLTALK = re.compile(
+    r"^\s*" + _SMALLTALK_PHRASE + r"(?:[\s!.?,:)(]+" + _SMALLTALK_PHRASE + r"){0,3}"
     r"[\s!.?,:)(]*(bot|careerbot)?[\s!.?,:)(]*$",
     re.IGNORECASE,
 )

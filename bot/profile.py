@@ -122,6 +122,7 @@ _TIMEFRAME = re.compile(
 _CODING_CONTEXT = re.compile(r"\b(cod\w*|program\w*|develop\w*|dev|devs|engineer\w*|software|python|java\w*|"
                              r"typescript|backend|frontend|full-?stack|web|swe|sre|devops|experience|"
                              r"in (?:the )?(?:industry|tech))\b", re.IGNORECASE)
+_NEGATED_WORK = re.compile(r"\b(zero|no|never|not|without|non|don'?t|can'?t)\b", re.IGNORECASE)
 _ROLE = re.compile(
     r"\b(?:i'?m|i am|i work as|i'?ve been|i have been|working as|currently|job as|i was)\s+(?:an?|the)\s+"
     r"(?P<role>[a-z][a-z /&+-]{1,40}?)(?=\s*(?:[,.;!?()]|\bwho\b|\bat\b|\bfor\b|\bwith\b|\band\b|\bbut\b|"
@@ -154,13 +155,18 @@ def _number(token: str) -> float:
         return float(_NUMBER_WORDS.get(token, 0))
 
 
+def _affirmed_coding(text: str) -> bool:
+    """Whether `text` names coding work that is not negated just before it ("zero coding" is not)."""
+    return any(not _NEGATED_WORK.search(text[max(0, c.start() - 12):c.start()]) for c in _CODING_CONTEXT.finditer(text))
+
+
 def _coding_years(text: str) -> tuple[float, str] | None:
     """Years of coding, only when the words around the number are about coding or a dev job."""
     for m in _YEARS_CODING.finditer(text):
-        # "5 yrs of backend" names the work after the number; "senior swe 10y" just before it.
+        # "5 yrs of backend" names the work after the number; "senior swe 10y" just before it. Only
+        # within the clause, and not negated: "8 yrs in icu, zero coding" is no years of coding.
         before = re.split(r"[,.;:!?()]|\band\b", text[max(0, m.start() - 30):m.start()])[-1]
-        if _CODING_CONTEXT.search(m.group("what") or "") or (
-                len(before.split()) <= 4 and _CODING_CONTEXT.search(before)):
+        if _affirmed_coding(m.group("what") or "") or (len(before.split()) <= 4 and _affirmed_coding(before)):
             return _number(m.group(1)), (before + m.group(0)).strip()
     for m in _YEARS_BEFORE.finditer(text):
         if _CODING_CONTEXT.search(m.group("what") or ""):

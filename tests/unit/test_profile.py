@@ -36,5 +36,7 @@ def test_years_of_coding_next_to_the_job(text: str, years: float) -> None:
     assert profile.coding_years == years and profile.codes
 
 
-def test_years_next_to_no_coding_word_are_not_coding() -> None:
-    assert read_profile("teacher, 10y in classrooms, now curious").coding_years is None
+@pytest.mark.parametrize("text", ["teacher, 10y in classrooms, now curious",
+                                  "pharmacist, 8 yrs on the ward, zero coding so far"])  # negated work is none
+def test_years_next_to_no_coding_word_are_not_coding(text: str) -> None:
+    assert read_profile(text).coding_years is None
