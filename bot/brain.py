@@ -70,6 +70,7 @@ _INTERROGATIVE = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|also|hm+|well|then|
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
+_SELF_SENTENCE = 0.5  # a first-person sentence the self-description model is this sure of is left out of the search
 _WHO_SAID = re.compile(r"^\W*(?:and |so |btw |ok )?(?:who|where)\b.{0,30}\b(?:said|say|says|saying|wrote|write|from|"
                        r"source|claims?)\b[^?]{0,20}\??\s*$", re.I)
 _WHICH_OF_THOSE = re.compile(r"\bwhich (?:one )?of (?:those|these|them|the (?:five|four|three|two|\w+s))\b", re.I)
@@ -90,8 +91,6 @@ _NAMES_FIELD = re.compile(r"\b(ai|ml|machine learning)\b", re.I)
 _FEW_WORDS = 3
 _OWN = re.compile(r"\b(i|me|my|mine|i'm|i've|i'd)\b", re.I)
 _SHARE_WINDOW_SECONDS = 86_400.0
-_TELL_ME_MORE = ("_For a verdict on you, tell me a bit more: what you do now, how you feel about coding and math, "
-                 "and what you'd like to build._")
 _ROLE_IN_TOPIC = re.compile(r"\b(ml|machine learning|ai) engineer", re.I)  # a follow-up whose best passage is at least this close has a subject of its own
 _TIME_FOLLOW_UP = re.compile(r"\b(how (long|many (weeks|months|hours))|weeks?|months?|hours? (a|per) (week|day)|"
                              r"h/week|time frame|deadline)\b", re.I)
@@ -386,7 +385,7 @@ class Brain:
                 return reply
             answer = self._answer(inbound, text, state)
             if answer.intent == "question":
-                answer = _with(answer, text=f"{answer.text}\n\n{_TELL_ME_MORE}")
+                answer = _with(answer, text=f"{answer.text}\n\n{_tell_me_more(state.profile)}")
             return answer
         reply = self._answer(inbound, text, state)
         if reply.intent == "question" and state.verdict and asks.get("own_verdict", 0.0) >= _SURE_REQUEST:
@@ -422,6 +421,7 @@ class Brain:
 
     # --- capabilities ----------------------------------------------------------------------
     def _answer(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
+        text = self._question_part(text)
         # "and the salary?" or "downside?" lean on what came before; "what's a good X recipe?" does not.
         follow_up = state.in_scope and (is_follow_up(text) or len(tokenize(text)) <= 2)
         personal = self._personal_query(text, state)
@@ -452,6 +452,27 @@ class Brain:
             state.topic = text
         return self._remember_answer(inbound, text, draft.text, draft.sources, intent="question",
                                      data={"card": draft.card, "relevance": round(relevance, 3)})
+
+    def _question_part(self, text: str) -> str:
+        """What a message asks, without the sentences that only state the writer's facts.
+
+        "I'm 45, an accountant for 20 years, 4 h a week. Is it too late?" is searched as "Is it too
+        late?": the ages, years and hours would otherwise pull in passages full of figures. Those
+        facts still reach the verdict and the plan through the conversation's profile. Sentences
+        with a premise the answer needs ("I only care about the money") stay.
+        """
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+        if len(sentences) < 2:
+            return text
+
+        def asks(sentence: str) -> bool:
+            return "?" in sentence or _INTERROGATIVE.search(sentence) is not None
+
+        if any(asks(x) and _OWN.search(x) for x in sentences):
+            return text  # "...could I make a career of it?" asks about the writer: their facts are its subject
+        kept = [x for x in sentences if asks(x) or not (
+            _facts(read_profile(x)) and _OWN.search(x) and self.services.describes_self(x) >= _SELF_SENTENCE)]
+        return " ".join(kept) if len(kept) < len(sentences) and any(asks(x) for x in kept) else text
 
     def _about_last_answer(self, inbound: Inbound, text: str, state: ConversationState) -> Reply | None:
         """Follow-ups that point into the last answer: "the second one?", "how many were there?", "who said that?"."""
@@ -549,13 +570,15 @@ class Brain:
               timeline: bool = False) -> Reply:
         """A plan made from everything the person said; `timeline` answers "how long?" with its time alone."""
         state = state or ConversationState()
+        # After "neither for now" an earlier plan's track is no choice of theirs: the plan says it starts small.
         track = self.services.planner.explicit_track(text) or (
-            state.verdict if state.verdict in ("ai_engineer", "ml_engineer") else None) or state.plan_track
+            state.verdict if state.verdict in ("ai_engineer", "ml_engineer") else None) or (
+            state.plan_track if state.verdict != "neither" else None)
         profile = state.profile
         if self_mentions(text) or _TIME_FOLLOW_UP.search(text):
             profile = profile.merge(self.services.assessor.read(text).profile)
         plan = self.services.plan(state.self_description(text), track,
-                                  profile=profile if not profile.is_empty else None)
+                                  profile=profile if not profile.is_empty else None, verdict=state.verdict)
         state.profile, state.plan_track, state.topic, state.subject = profile, plan.track, text, plan.track
         sources = [s for s in (self.services.article_source(a) for a in plan.articles) if s is not None][:6]
         body = plan.timeline_markdown() if timeline else plan.to_markdown()
@@ -722,6 +745,19 @@ def _facts(profile: Profile) -> int:
 def _item_head(item: str) -> str:
     """A list item cut to its name ("High Difficulty, combining ..." -> "High Difficulty")."""
     return short_item(item, at_comma=True, max_words=10)
+
+
+def _tell_me_more(profile: Profile) -> str:
+    """The invitation to say more, asking only for what the person has not told yet."""
+    missing = [ask for ask, known in (
+        ("what you do now", profile.role is not None or profile.codes is not None),
+        ("how you feel about coding", profile.codes is not None),
+        ("how you feel about math", profile.math is not None),
+        ("what you'd like to build", profile.interest is not None or profile.goal is not None)) if not known]
+    if not missing:
+        missing = ["what you enjoy in your work and what draws you to this field"]
+    listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+    return f"_For a verdict on you, tell me a bit more: {listed}._"
 
 
 def _asks_something(text: str, asks: dict[str, float]) -> bool:

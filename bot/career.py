@@ -171,7 +171,7 @@ class CareerServices:
         return self.assessor.assess(text, known=known)
 
     def plan(self, text: str, track: str | None = None, weak_dimensions: tuple[str, ...] = (), *,
-             profile: Profile | None = None) -> LearningPlan:
+             profile: Profile | None = None, verdict: str | None = None) -> LearningPlan:
         if track is None:
             # A named goal wins; otherwise the path the profile fits (AI engineering when unclear).
             track = self.planner.explicit_track(text)
@@ -180,7 +180,8 @@ class CareerServices:
             profile = fit.profile
             if track is None:
                 track = fit.label if fit.label in ("ai_engineer", "ml_engineer") else None
-        return self.planner.plan(text, track, profile=profile, weak_dimensions=weak_dimensions)
+                verdict = verdict or fit.label
+        return self.planner.plan(text, track, profile=profile, weak_dimensions=weak_dimensions, verdict=verdict)
 
 
 def merge_drafts(drafts: list[Draft]) -> Draft:

@@ -468,7 +468,8 @@ class LearningPlanner:
         return [s.id for s in skills
                 if s.dims[:1] and s.dims[0] in dims and s.kind == "skill" and s.id not in known and s.id not in gaps]
 
-    def _choose_track(self, text: str, track: str | None, profile: Profile) -> tuple[str, str]:
+    def _choose_track(self, text: str, track: str | None, profile: Profile,
+                      verdict: str | None = None) -> tuple[str, str]:
         """The track and the one-phrase reason for it (shown in the plan's first line)."""
         named = self.explicit_track(text)
         by_interest = {"build": "ai_engineer", "train": "ml_engineer"}.get(profile.interest or "")
@@ -477,6 +478,10 @@ class LearningPlanner:
             track = named or by_interest or "ai_engineer"
         if named == track:
             return track, "it is the path you asked about"
+        if verdict == "neither" and not given:
+            # A plan asked for after a "not now" must not read as if it contradicted the verdict.
+            return track, ("your verdict was *neither for now*, so take this as the start-small version: its "
+                           "first stage pays off whatever you decide later")
         if by_interest == track:
             return track, ("you want to make products with existing models" if track == "ai_engineer"
                            else "you want to train models yourself")
@@ -610,12 +615,13 @@ class LearningPlanner:
     # ---- the public entry point ----
 
     def plan(self, text: str, track: str | None = None, *, profile: Profile | None = None,
-             weak_dimensions: tuple[str, ...] = ()) -> LearningPlan:
+             weak_dimensions: tuple[str, ...] = (), verdict: str | None = None) -> LearningPlan:
         """A plan for this person. `track` is one of "ai_engineer", "ml_engineer" (default: the one the
         text names, else the profile's interest, else AI engineering); `profile` is what the
-        profile reader understood; `weak_dimensions` are quiz dimensions to work on first."""
+        profile reader understood; `weak_dimensions` are quiz dimensions to work on first; `verdict`
+        is the person's last verdict, if any (a plan after "neither for now" says it starts small)."""
         profile = profile or Profile()
-        track, why_track = self._choose_track(text, track, profile)
+        track, why_track = self._choose_track(text, track, profile, verdict)
         facts = self._facts(text, track, profile, tuple(weak_dimensions))
         stages, optional = self._stages(track, facts)
         project_stage, project = self._project_stage(track, facts)

@@ -124,7 +124,8 @@ _CODING_CONTEXT = re.compile(r"\b(cod\w*|program\w*|develop\w*|dev|devs|engineer
                              r"in (?:the )?(?:industry|tech))\b", re.IGNORECASE)
 _NEGATED_WORK = re.compile(r"\b(zero|no|never|not|without|non|don'?t|can'?t)\b", re.IGNORECASE)
 _ROLE = re.compile(
-    r"\b(?:i'?m|i am|i work as|i'?ve been|i have been|working as|currently|job as|i was)\s+(?:an?|the)\s+"
+    r"\b(?:(?:i'?m|i am|i'?ve been|i have been|currently|i was)\s+(?:an?|the)|"
+    r"(?:i work as|working as|work as|job as|employed as)(?:\s+(?:an?|the))?)\s+"  # "working as accountant"
     r"(?P<role>[a-z][a-z /&+-]{1,40}?)(?=\s*(?:[,.;!?()]|\bwho\b|\bat\b|\bfor\b|\bwith\b|\band\b|\bbut\b|"
     r"\bin\b|\bfrom\b|\bhere\b|\bsince\b|$))"
     r"|^(?P<role2>[a-z][a-z /&+-]{1,30}?)\s+here\b",

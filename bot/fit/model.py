@@ -252,6 +252,9 @@ def _neither_reason(profile: Profile, readings: Sequence[ClauseReading]) -> str 
                 "few months, which clashes with the steady, predictable work you put first.")
     if profile.codes is False and (profile.math or 0) < 0:
         return ("Both paths are built on programming, and ML adds heavy math; neither seems to draw you yet.")
+    if profile.codes is False:
+        return ("Both paths are built on programming, and you don't code yet: that comes first, and it takes "
+                "months of steady practice before AI engineering itself.")
     if "motivation:-" in keys:
         return "Both paths need months of steady learning, and the sources advise against starting without that appetite."
     if {"relearning:-", "pressure:-"} & keys:
@@ -304,7 +307,7 @@ def explain(a: FitAssessment) -> str:
         return "\n".join(lines)
     head = f"Verdict: **{LABEL_NAMES[a.label]}** ({hedge}, {round(confidence)}%; {others})."
     lines = [f"{head} {reason(a)}"]
-    if a.profile.codes is False and a.label != "ml_engineer":
+    if a.profile.codes is False and a.label != "ml_engineer" and "built on programming" not in lines[0]:
         lines[0] += " Both paths are built on programming, so for you that comes first."
     seen: set[str] = set()
     picked: list[ClauseReading] = []

@@ -431,3 +431,27 @@ def test_the_role_under_discussion_does_not_pull_an_off_topic_question_into_scop
     ask(brain, "Do AI engineers need to know calculus?")
     reply = ask(brain, "What is the best sourdough bread recipe?")
     assert reply.intent == "out_of_scope"
+
+
+def test_no_coding_at_all_is_a_reason_to_wait_and_a_later_plan_says_it_starts_small(brain: Brain) -> None:
+    """'Neither for now' for someone who has never coded names the reason; a plan afterwards does not
+    contradict the verdict by claiming the track 'fits best'."""
+    first = ask(brain, "hey, pharmacist, 6 yrs in a hospital, zero coding so far. could i get into ai or ml eng?")
+    assert first.intent == "assess" and first.data["label"] == "neither", first.text
+    assert "no single clear reason" not in first.text and "built on programming" in first.text
+    assert not first.data["fit"]["profile"].get("coding_years")  # hospital years are not coding years
+    ask(brain, "how long would it take at 5 hours a week")
+    plan = ask(brain, "where do i start then")
+    assert plan.intent == "plan" and "neither for now" in plan.text and "fits what you have told me best" not in plan.text
+
+
+def test_a_question_after_the_writers_facts_is_searched_alone(brain: Brain) -> None:
+    """Ages, years and weekly hours would pull in passages full of figures; the question is what is searched."""
+    reply = ask(brain, "I am 52, working as bookkeeper for 25 years. I have 3 hours per week. Is it too late to get into AI?")
+    assert reply.intent in ("question", "assess") and "uptime" not in reply.text and "50,000" not in reply.text
+    if reply.intent == "question":  # the invitation asks only for what they have not said (their job they have)
+        assert "what you do now" not in reply.text
+
+
+def test_pleasantries_in_a_row_get_a_goodbye_not_a_refusal(brain: Brain) -> None:
+    assert ask(brain, "thx bye").intent == "smalltalk"

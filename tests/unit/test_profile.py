@@ -40,3 +40,9 @@ def test_years_of_coding_next_to_the_job(text: str, years: float) -> None:
                                   "pharmacist, 8 yrs on the ward, zero coding so far"])  # negated work is none
 def test_years_next_to_no_coding_word_are_not_coding(text: str) -> None:
     assert read_profile(text).coding_years is None
+
+
+@pytest.mark.parametrize(("text", "role"), [("I am 45, working as accountant for 20 years.", "accountant"),
+                                            ("i work as a nurse in icu", "nurse"), ("im tired of my job", None)])
+def test_the_job_with_or_without_an_article(text: str, role: str | None) -> None:
+    assert read_profile(text).role == role
