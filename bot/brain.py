@@ -23,7 +23,7 @@ from bot.composer import short_item, source_of
 from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
 from bot.fit import LABEL_NAMES
 from bot.fit.model import neither_reason, reason
-from bot.intents import Intent, about_me, classify, is_in_domain, self_mentions
+from bot.intents import WANTS_TO_KNOW, Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.plan import time_arithmetic
 from bot.priority import lower_current_thread_priority
@@ -67,9 +67,15 @@ _REQUEST = re.compile(r"\b(pls|please|plz|give me|show me|tell me|ideas?|example
 _INTERROGATIVE = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|also|hm+|well|then|right|alright|wait|btw)\W+)*"
                             r"(?:what'?s?|how|why|which|where|when|who|can|could|do|does|did|is|are|should|would|"
                             r"will)\b(?!['’]t| not)", re.I)
+_ASKING_CUE = re.compile(r"\bi\s+(?:really\s+)?(?:want|wanna|would like|'d like|am|'m)\s+(?:to\s+)?"
+                         r"(?:know|understand|wondering|curious)\b", re.I)  # "I want to know" is not about the writer
+# "...6 yrs java. AI eng or ML eng?": after a self-description, the choice between the roles asks for a verdict.
+_ROLE_CHOICE = re.compile(r"\b(ai|ml|machine learning)(?: eng\w*)?\s*(?:or|vs\.?|versus|/)\s*(ai|ml|machine learning)"
+                          r"(?: eng\w*)?\s*\??\s*$", re.I)
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
+_UNSURE_SELF = 0.25  # below this the self-description check rules a message out, whatever it holds
 _SELF_SENTENCE = 0.5  # a first-person sentence the self-description model is this sure of is left out of the search
 _WHO_SAID = re.compile(r"^\W*(?:and |so |btw |ok )?(?:who|where)\b.{0,30}\b(?:said|say|says|saying|wrote|write|from|"
                        r"source|claims?)\b[^?]{0,20}\??\s*$", re.I)
@@ -377,7 +383,8 @@ class Brain:
         # A self-description with no question ("backend dev, 5 yrs, math scares me") wants a verdict too.
         learned_only = not (intent is Intent.ASSESS or about_me(text)) and asks.get("own_verdict", 0.0) >= sure
         wants_verdict = intent is Intent.ASSESS or about_me(text) or learned_only or (
-            described and not _asks_something(text, asks if earlier else {}))
+            described and not _asks_something(text, asks if earlier else {})) or (
+            described and _ROLE_CHOICE.search(text) is not None)
         if wants_verdict and (described or intent is Intent.ASSESS or not state.profile.is_empty):
             reply = self._assess(inbound, text, state, new_facts=described or state.profile.is_empty,
                                  reasoned_only=learned_only and not earlier)
@@ -409,10 +416,16 @@ class Brain:
             return False  # "so which path fits me?" asks for a verdict; it adds no fact to judge by
         sure = self.services.describes_self(text)
         # A stated job or years of experience (read by pattern, no model) lowers the bar: terse
-        # self-descriptions ("android dev here, 6 yrs") read to the check like questions.
-        if sure < 0.5 and not (sure >= 0.25 and _facts(read_profile(text))):
+        # self-descriptions ("android dev here, 6 yrs") read to the check like questions. So does a
+        # question that says something about its writer ("is math vital? I'm bad at it"), when the
+        # clause reader commits to what it says.
+        if sure < _UNSURE_SELF:
+            return False
+        if sure < 0.5 and not (_facts(read_profile(text)) or _OWN.search(text)):
             return False
         reading = self.services.assessor.read(text)
+        if sure < 0.5 and not (reading.readings or _facts(reading.profile)):
+            return False
         if not reading.readings and not reading.hints and _facts(reading.profile) == 0:
             return False  # sounds personal ("give me ideas pls") but states nothing about the person
         state.profile = state.profile.merge(reading.profile)
@@ -466,9 +479,9 @@ class Brain:
             return text
 
         def asks(sentence: str) -> bool:
-            return "?" in sentence or _INTERROGATIVE.search(sentence) is not None
+            return "?" in sentence or _INTERROGATIVE.search(sentence) is not None or WANTS_TO_KNOW.search(sentence) is not None
 
-        if any(asks(x) and _OWN.search(x) for x in sentences):
+        if any(asks(x) and _OWN.search(_ASKING_CUE.sub(" ", x)) for x in sentences):
             return text  # "...could I make a career of it?" asks about the writer: their facts are its subject
         kept = [x for x in sentences if asks(x) or not (
             _facts(read_profile(x)) and _OWN.search(x) and self.services.describes_self(x) >= _SELF_SENTENCE)]

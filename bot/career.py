@@ -178,7 +178,7 @@ class CareerServices:
         if profile is None or track is None:
             fit = self.assessor.assess(text, known=profile)
             profile = fit.profile
-            if track is None:
+            if track is None and fit.evidence >= 1:  # "what should I learn?" alone says nothing to judge by
                 track = fit.label if fit.label in ("ai_engineer", "ml_engineer") else None
                 verdict = verdict or fit.label
         return self.planner.plan(text, track, profile=profile, weak_dimensions=weak_dimensions, verdict=verdict)

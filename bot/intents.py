@@ -104,11 +104,17 @@ def classify(text: str) -> Intent:
     self_mentions = len(_SELF.findall(stripped))
     if _FIT_QUESTION.search(stripped) and self_mentions >= 1:
         return Intent.ASSESS
-    if self_mentions >= 3 and len(stripped.split()) >= 15 and "?" not in stripped[:-1]:
+    if self_mentions >= 3 and len(stripped.split()) >= 15 and "?" not in stripped[:-1] and \
+            not WANTS_TO_KNOW.search(stripped):
         return Intent.ASSESS
     # Out of scope is not decided here: a word list can only widen scope (see `is_in_domain`); the
     # brain refuses only when retrieval finds nothing relevant and the conversation has no topic.
     return Intent.QUESTION
+
+
+# "I want to know what the difference is": a question asked as a statement (no "?" to find).
+WANTS_TO_KNOW = re.compile(r"\b((want|wanna|would like|'d like) to (know|understand)|wonder(ing)?|"
+                           r"(please |pls )?explain|curious (about|whether|if))\b", re.IGNORECASE)
 
 
 # Asking for a verdict on oneself, as opposed to asking about the field "for someone like me".

@@ -126,7 +126,7 @@ _NEGATED_WORK = re.compile(r"\b(zero|no|never|not|without|non|don'?t|can'?t)\b",
 _ROLE = re.compile(
     r"\b(?:(?:i'?m|i am|i'?ve been|i have been|currently|i was)\s+(?:an?|the)|"
     r"(?:i work as|working as|work as|job as|employed as)(?:\s+(?:an?|the))?)\s+"  # "working as accountant"
-    r"(?P<role>[a-z][a-z /&+-]{1,40}?)(?=\s*(?:[,.;!?()]|\bwho\b|\bat\b|\bfor\b|\bwith\b|\band\b|\bbut\b|"
+    r"(?P<role>[a-z][a-z /&+-]{1,40}?)(?=\s*(?:[,.;!?()]|\d|\bwho\b|\bat\b|\bfor\b|\bwith\b|\band\b|\bbut\b|"
     r"\bin\b|\bfrom\b|\bhere\b|\bsince\b|$))"
     r"|^(?P<role2>[a-z][a-z /&+-]{1,30}?)\s+here\b",
     re.IGNORECASE | re.MULTILINE)

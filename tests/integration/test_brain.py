@@ -455,3 +455,21 @@ def test_a_question_after_the_writers_facts_is_searched_alone(brain: Brain) -> N
 
 def test_pleasantries_in_a_row_get_a_goodbye_not_a_refusal(brain: Brain) -> None:
     assert ask(brain, "thx bye").intent == "smalltalk"
+
+
+@pytest.mark.parametrize("text", ["sysadmin turned backend dev, 7 yrs python and go, kubernetes, postgres. AI eng or ML eng?",
+                                  "android dev here, 5 yrs kotlin, curious about AI. ai or ml eng?"])
+def test_a_coder_with_no_reason_to_wait_is_never_told_neither_without_a_reason(brain: Brain, text: str) -> None:
+    """The sources' reasons to wait (money only, stability, no coding...) are absent: a coder gets a track
+    (leaning, when the model alone was unsure) or an answer with an invitation to say more."""
+    reply = ask(brain, text)
+    if reply.intent == "assess":
+        assert reply.data["label"] in ("ai_engineer", "ml_engineer"), reply.text
+    else:
+        assert "tell me a bit more" in reply.text and "what you do now" not in reply.text
+
+
+def test_wanting_to_know_is_a_question_not_a_self_description(brain: Brain) -> None:
+    reply = ask(brain, "Hi, I am from Poland, my english is weak. I work as php developer 4 years. I want to know "
+                       "what is difference between AI engineer and ML engineer please")
+    assert reply.intent == "question" and "engine" in reply.text.lower()
