@@ -69,7 +69,7 @@ _INTERROGATIVE = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|also|hm+|well|then|
                             r"will)\b(?!['’]t| not)", re.I)
 _ASKING_CUE = re.compile(r"\bi\s+(?:really\s+)?(?:want|wanna|would like|'d like|am|'m)\s+(?:to\s+)?"
                          r"(?:know|understand|wondering|curious)\b", re.I)  # "I want to know" is not about the writer
-# "...6 yrs java. AI eng or ML eng?": after a self-description, the choice between the roles asks for a verdict.
+# "...five years of go. ai or ml?": after a self-description, the choice between the roles asks for a verdict.
 _ROLE_CHOICE = re.compile(r"\b(ai|ml|machine learning)(?: eng\w*)?\s*(?:or|vs\.?|versus|/)\s*(ai|ml|machine learning)"
                           r"(?: eng\w*)?\s*\??\s*$", re.I)
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
@@ -472,7 +472,7 @@ class Brain:
         "I'm 45, an accountant for 20 years, 4 h a week. Is it too late?" is searched as "Is it too
         late?": the ages, years and hours would otherwise pull in passages full of figures. Those
         facts still reach the verdict and the plan through the conversation's profile. Sentences
-        with a premise the answer needs ("I only care about the money") stay.
+        with a premise the answer needs ("money is all that matters to me") stay.
         """
         sentences = [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
         if len(sentences) < 2:

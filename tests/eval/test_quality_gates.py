@@ -6,7 +6,7 @@ Which sets are which (see README, "Evaluation"):
   method was tuned on them. answers_dev2..8 and conversations_dev2..5 were held-out sets; each was run once
   and its first score reported (README), then its failures were read, so they are development sets now.
 - held-out sets, written by a helper who saw neither the code nor any other set:
-  the newest answers_heldout*/conversations_heldout* files. Their first
+  personas_heldout2.jsonl and the newest answers_heldout*/conversations_heldout* files. Their first
   scores are the ones the README reports; these tests keep them from regressing, and nothing is
   tuned on their failures.
 
@@ -36,7 +36,7 @@ DATA = Path(__file__).parent / "data"
 FIT = Path(__file__).resolve().parents[2] / "knowledge" / "fit"
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 GOLDEN = ["golden_dev.jsonl", "golden_dev2.jsonl"]
-PERSONAS = ["personas_dev.jsonl", "personas_dev2.jsonl", "personas_dev3.jsonl"]
+PERSONAS = ["personas_dev.jsonl", "personas_dev2.jsonl", "personas_dev3.jsonl", "personas_heldout2.jsonl"]
 # Facts stated: the target is 0.9; measured (README) below it. These floors sit just under what
 # the method achieves today, so a regression fails while the gap to the target stays visible.
 # (facts stated, in-scope questions refused at most): held-out sets at their first run's level.
@@ -46,7 +46,7 @@ ANSWER_GATES = {"answers_dev.jsonl": (0.9, 0), "answers_dev2.jsonl": (0.93, 0), 
                 "answers_heldout8.jsonl": (0.82, 0)}
 REDIRECT_GATES: dict[str, float] = {}
 CONTEXT_GATES = {"conversations_dev.jsonl": 0.84, "conversations_dev2.jsonl": 0.83, "conversations_dev3.jsonl": 0.86,
-                 "conversations_dev4.jsonl": 0.79, "conversations_dev5.jsonl": 0.66,
+                 "conversations_dev4.jsonl": 0.8, "conversations_dev5.jsonl": 0.66,
                  "conversations_heldout5.jsonl": 0.7}
 _users = itertools.count()
 
