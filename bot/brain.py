@@ -22,7 +22,7 @@ from bot.career import CareerServices
 from bot.composer import short_item, source_of
 from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
 from bot.fit import LABEL_NAMES
-from bot.fit.model import neither_reason, reason
+from bot.fit.model import meaning, neither_reason, reason
 from bot.intents import WANTS_TO_KNOW, Intent, about_me, classify, is_in_domain, self_mentions
 from bot.messages import Button, Inbound, Kind, Reply, Source
 from bot.plan import time_arithmetic
@@ -72,6 +72,9 @@ _ASKING_CUE = re.compile(r"\bi\s+(?:really\s+)?(?:want|wanna|would like|'d like|
 # "...five years of go. ai or ml?": after a self-description, the choice between the roles asks for a verdict.
 _ROLE_CHOICE = re.compile(r"\b(ai|ml|machine learning)(?: eng\w*)?\s*(?:or|vs\.?|versus|/)\s*(ai|ml|machine learning)"
                           r"(?: eng\w*)?\s*\??\s*$", re.I)
+# "why tho?" alone: after a verdict it asks for the verdict's grounds.
+_WHY_ONLY = re.compile(r"^\W*(?:(?:and|but|so|ok(?:ay)?|hm+)\W+)*(?:why|how come|on what basis|what makes you say that)"
+                       r"(?:\W+(?:tho|though|so|is that|that|exactly|me|this one))*\W*$", re.I)
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
@@ -345,6 +348,8 @@ class Brain:
         if intent is Intent.QUIZ:
             return Reply(text="The fit quiz asks short questions about situations you'd enjoy or avoid. "
                               "Type `/quiz` to start it (or `careerbot quiz` in a terminal).", intent=intent.value)
+        if state.last_intent == "assess" and state.verdict and _WHY_ONLY.match(text):
+            return self._why_verdict(inbound, text, state)
         pointed = self._about_last_answer(inbound, text, state)
         if pointed is not None:
             return pointed
@@ -399,6 +404,20 @@ class Brain:
             # "where does that leave me, job-hunt wise?" wants the fact and what it means for them.
             reply = _with(reply, text=f"{self._verdict_reminder(state)}\n\n{reply.text}")
         return reply
+
+    def _why_verdict(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
+        """"Why?" right after a verdict asks for its grounds: the reason, and their own words behind it."""
+        fit = self.services.assess(state.self_description(), known=state.profile)
+        name = LABEL_NAMES.get(state.verdict or "", state.verdict or "")
+        grounds = [f"“{r.clause[:90]}” ({meaning(r)})" for r in fit.readings[:3]]
+        lines = [f"Why **{name}**: {state.verdict_reason or reason(fit)}"]
+        if grounds:
+            lines.append("From what you told me: " + "; ".join(grounds) + ".")
+        lines.append("Tell me more about what you enjoy or avoid and I'll weigh it again, or take the `/quiz`.")
+        passages = self.services.search(_ASSESS_QUERY[state.verdict or "neither"], 1)
+        sources = [source_of(p, page_url=self.services.page_url) for p in passages]
+        return self._remember_answer(inbound, text, "\n".join(lines), sources, intent="question",
+                                     data={"pointed": "verdict"})
 
     def _verdict_reminder(self, state: ConversationState) -> str:
         """One line restating this conversation's verdict, so an answer about "me" says where they stand."""

@@ -473,3 +473,13 @@ def test_wanting_to_know_is_a_question_not_a_self_description(brain: Brain) -> N
     reply = ask(brain, "Hi, I am from Poland, my english is weak. I work as php developer 4 years. I want to know "
                        "what is difference between AI engineer and ML engineer please")
     assert reply.intent == "question" and "engine" in reply.text.lower()
+
+
+def test_why_after_a_verdict_gives_its_grounds_in_the_persons_words(brain: Brain) -> None:
+    first = ask(brain, "data analyst 4 years, sql and python every day, I love shipping dashboards people use, "
+                       "math beyond stats 101 bores me. which path?")
+    assert first.intent == "assess"
+    why = ask(brain, "why tho")
+    name = {"ai_engineer": "AI engineer", "ml_engineer": "ML engineer", "neither": "neither for now"}[first.data["label"]]
+    assert why.data.get("pointed") == "verdict" and f"Why **{name}**" in why.text and "“" in why.text
+    assert why.text != first.text
