@@ -138,6 +138,12 @@ _BARE_CHOICE = re.compile(r"^\W*((given|with) (that|this)|so|ok(ay)?|then|and)?\
                           r"(ai|ml)( engineer\w*)?\W*$", re.IGNORECASE)
 
 
+# "...maths bores me. which path?": the question that closes a self-description.
+_WHICH_AT_END = re.compile(r"\b(which|what)( one| path| track| role| career| way| direction)s?( then| now| for me|"
+                           r" should i (take|pick|choose|go for))?\W*$", re.IGNORECASE)
+
+
 def about_me(text: str) -> bool:
     """A question about the writer's own fit ("what does that mean for me?"), answerable from what they said."""
-    return bool(_ABOUT_ME.search(text) or _FIT_QUESTION.search(text) or _BARE_CHOICE.search(text))
+    return bool(_ABOUT_ME.search(text) or _FIT_QUESTION.search(text) or _BARE_CHOICE.search(text) or
+                _WHICH_AT_END.search(text))

@@ -77,3 +77,14 @@ def test_named_track_reads_one_role_however_loosely_named(text: str, track: str 
     from bot.conversation import named_track
 
     assert named_track(text) == track
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("analyst, 3 yrs of sql, stats bore me. which path?", True),  # the question closing a self-description
+    ("so which one for me", True),
+    ("which path has more math, AI or ML engineering?", False),  # a question about the field
+])
+def test_about_me_hears_the_closing_which_path(text: str, asks: bool) -> None:
+    from bot.intents import about_me
+
+    assert about_me(text) is asks
