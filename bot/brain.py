@@ -581,8 +581,11 @@ class Brain:
         """
         basis = state.self_description(text if new_facts else "") or text
         fit = self.services.assess(basis, known=state.profile)
-        if fit.evidence + (self.services.describes_self(basis) >= 0.8) < 2:
-            return None  # one remark ("if I hate math?") is too little to judge a person by
+        if fit.evidence + (self.services.describes_self(basis) >= 0.8) < 2 and not (
+                fit.label == "neither" and neither_reason(fit)):
+            # One remark ("if I hate math?") is too little to judge a person by, unless it is one of the
+            # sources' own reasons to wait ("only the money matters to me").
+            return None
         if reasoned_only and fit.label == "neither" and not neither_reason(fit):
             return None  # a "not now" with no reason the sources give would only discourage: answer instead
         state.profile, state.verdict, state.topic = fit.profile, fit.label, text

@@ -130,6 +130,12 @@ _ROLE = re.compile(
     r"\bin\b|\bfrom\b|\bhere\b|\bsince\b|$))"
     r"|^(?P<role2>[a-z][a-z /&+-]{1,30}?)\s+here\b",
     re.IGNORECASE | re.MULTILINE)
+# "ux/ui designer, figma all day": a message that opens with a job title and no "I'm a".
+_LEADING_ROLE = re.compile(
+    r"^\W*(?:(?:hi|hey|hello|yo|so|ok)\W+)?(?P<role>(?:[a-z/+-]+ ){0,3}(?:designer|developer|dev|engineer|analyst|"
+    r"nurse|teacher|student|accountant|manager|scientist|researcher|marketer|writer|consultant|sysadmin|"
+    r"admin|pharmacist|lawyer|doctor|tester|architect|recruiter|librarian|technician|intern|freelancer))\s*"
+    r"(?:,|:|\(|-|\bhere\b|\bfor\b)", re.IGNORECASE)
 _NOT_A_ROLE = re.compile(r"\b(bit|lot|little|total|complete|big|huge|fan|beginner|newbie|noob|way|fit|good|bad|kind|"
                          r"sort|people person|mom|dad|parent)\b", re.IGNORECASE)
 _CODING_ROLE = re.compile(
@@ -207,6 +213,9 @@ def _role(text: str) -> tuple[str, str] | None:
         role = (m.group("role") or m.group("role2") or "").strip(" -/")
         if role and not _NOT_A_ROLE.search(role) and len(role.split()) <= 5:
             return role, m.group(0).strip()
+    m = _LEADING_ROLE.match(text)
+    if m:
+        return m.group("role").strip(" -/"), m.group(0).rstrip(" ,:(-")
     return None
 
 

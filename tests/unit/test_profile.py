@@ -46,3 +46,10 @@ def test_years_next_to_no_coding_word_are_not_coding(text: str) -> None:
                                             ("i work as a nurse in icu", "nurse"), ("im tired of my job", None)])
 def test_the_job_with_or_without_an_article(text: str, role: str | None) -> None:
     assert read_profile(text).role == role
+
+
+@pytest.mark.parametrize(("text", "role"), [("ux/ui designer, figma all day", "ux/ui designer"),
+                                            ("hey, android dev for 4 yrs", "android dev"),
+                                            ("what does a designer do all day?", None)])
+def test_a_message_that_opens_with_a_job_title(text: str, role: str | None) -> None:
+    assert read_profile(text).role == role
