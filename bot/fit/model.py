@@ -312,6 +312,9 @@ def explain(a: FitAssessment) -> str:
         lines += [f"- “{_balanced(quote[:110])}”: {_FACT_MEANING[key]}" for key, quote in facts[:4]]
         return "\n".join(lines)
     head = f"Verdict: **{LABEL_NAMES[a.label]}** ({hedge}, {round(confidence)}%; {others})."
+    if a.label == "neither" and neither_reason(a) is None:
+        # Sure in numbers, but with none of the sources' reasons to wait behind it: say it is tentative.
+        head = f"Verdict, tentatively: **{LABEL_NAMES[a.label]}** ({others})."
     if confidence < max(a.scores.values()):
         # The track over a "neither" that had no reason behind it (see `FitAssessor.assess`).
         head = (f"Verdict, leaning: **{LABEL_NAMES[a.label]}** ({others}). You already code and nothing you said is "
