@@ -147,13 +147,23 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
 # --- the image's files -----------------------------------------------------------------------------
 
 def test_dockerfile_layers_and_runtime() -> None:
-    lines = [line.strip() for line in (DEPLOY / "Dockerfile").read_text().splitlines()]
+    text = (DEPLOY / "Dockerfile").read_text()
+    build_stage, runtime_stage = text.split("FROM python:3.11-slim AS runtime")
+    assert "FROM python:3.11-slim AS build" in build_stage
+    # The build stage exports the model and builds the index with torch; the image itself has neither
+    # torch nor the build extra, and takes the model export and the index from the build stage.
+    assert "torch==" in build_stage and "['build']" in build_stage and "RUN careerbot index build" in build_stage
+    assert "torch==" not in runtime_stage and "pip install torch" not in runtime_stage
+    assert "['build']" not in runtime_stage and "['postgres']" in runtime_stage
+    assert "COPY --from=build /opt/careerbot/model /opt/careerbot/model" in runtime_stage
+    assert "COPY --from=build /opt/careerbot/index /opt/careerbot/index" in runtime_stage
+    lines = [line.strip() for line in runtime_stage.splitlines()]
 
     def first(prefix: str) -> int:
         return next(i for i, line in enumerate(lines) if line.startswith(prefix))
 
     assert first("COPY pyproject.toml") < first("RUN python -c \"import tomllib") < first("COPY bot")
-    assert first("COPY bot") < first("RUN careerbot index build")
+    assert first("COPY bot") < first("COPY --from=build")
     assert lines[first("ENTRYPOINT")] == 'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/careerbot-entrypoint"]'
     assert "careerbot-healthcheck" in lines[first("CMD [\"python\"") ]
     assert lines[first("USER")] == "USER careerbot"
