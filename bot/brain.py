@@ -389,7 +389,7 @@ class Brain:
         learned_only = not (intent is Intent.ASSESS or about_me(text)) and asks.get("own_verdict", 0.0) >= sure
         wants_verdict = intent is Intent.ASSESS or about_me(text) or learned_only or (
             described and not _asks_something(text, asks if earlier else {})) or (
-            described and _ROLE_CHOICE.search(text) is not None)
+            (described or not state.profile.is_empty) and _ROLE_CHOICE.search(text) is not None)
         if wants_verdict and (described or intent is Intent.ASSESS or not state.profile.is_empty):
             reply = self._assess(inbound, text, state, new_facts=described or state.profile.is_empty,
                                  reasoned_only=learned_only and not earlier)

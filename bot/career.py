@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.composer import Draft, compose_answer, source_of
+from bot.composer import Draft, compose_answer, offers_a_choice_of_roles, source_of
 from bot.fit import FitAssessment, FitAssessor
 from bot.messages import Source
 from bot.plan import LearningPlan, LearningPlanner
@@ -103,7 +103,7 @@ class CareerServices:
             passages = self.retriever.search(search_text, 5, vector=vector)
             if passages:
                 relevance = max(relevance, passages[0].similarity)
-            card = self.cards.match(vector, self.card_threshold, sure=self.card_sure, sure_verdict=self.card_verdict,
+            card = self.cards.match(vector, self.card_threshold, sure=self.card_sure, sure_verdict=2.0 if offers_a_choice_of_roles(part) else self.card_verdict,
                                     articles={p.chunk.doc_id for p in passages},
                                     question=part, term_weight=self.retriever.term_weight) if self.cards is not None else None
             drafts.append(compose_answer(part, passages, vector=vector, units=self.retriever.units, card=card,
@@ -180,7 +180,6 @@ class CareerServices:
             profile = fit.profile
             if track is None and fit.evidence >= 1:  # "what should I learn?" alone says nothing to judge by
                 track = fit.label if fit.label in ("ai_engineer", "ml_engineer") else None
-                verdict = verdict or fit.label
         return self.planner.plan(text, track, profile=profile, weak_dimensions=weak_dimensions, verdict=verdict)
 
 

@@ -67,6 +67,15 @@ class Draft:
     confidence: float = 0.0
 
 
+_ROLE_CHOICE_Q = re.compile(r"\b(ai|ml|machine learning)\b[^?.]{0,25}\b(or|vs\.?|versus)\s+(an? )?"
+                            r"(ai|ml|machine learning)\b", re.IGNORECASE)
+
+
+def offers_a_choice_of_roles(question: str) -> bool:
+    """"AI eng or ML eng?" asks which, so an answer may not open with "yes" or "no"."""
+    return _ROLE_CHOICE_Q.search(question) is not None
+
+
 def answer_kind(question: str) -> str:
     """"number", "list", "yesno" or "explain": what shape the first sentence must have."""
     if _NUMBER_Q.search(question):

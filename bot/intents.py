@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from knowledge.text import spell_out
+
 __all__ = ["Intent", "about_me", "classify", "is_in_domain", "self_mentions"]
 
 
@@ -145,5 +147,6 @@ _WHICH_AT_END = re.compile(r"\b(which|what)( one| path| track| role| career| way
 
 def about_me(text: str) -> bool:
     """A question about the writer's own fit ("what does that mean for me?"), answerable from what they said."""
+    text = spell_out(text)  # "which one do u recommend"
     return bool(_ABOUT_ME.search(text) or _FIT_QUESTION.search(text) or _BARE_CHOICE.search(text) or
                 _WHICH_AT_END.search(text))

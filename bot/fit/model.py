@@ -119,7 +119,7 @@ def verdict_features(text_vector: np.ndarray, clause_vectors: np.ndarray, profil
     return np.concatenate([text_vector, mean_clause, profile_features(profile, readings)]).astype("float32")
 
 
-_UNSURE_NEITHER = 60.0  # a "neither" below this (%), with no reason to wait, for a coder, leans to a track
+_UNSURE_NEITHER = 60.0  # a "neither" below this (%), with no reason to wait, for someone drawn to a track, leans to it
 HINT_CONFIDENCE = 0.3  # an uncommitted reading this sure is a hint: not quoted, but evidence that the text is personal
 
 
@@ -205,10 +205,13 @@ class FitAssessor:
         probs = self.model.probabilities(reading.features)
         scores = {label: round(float(p) * 100, 1) for label, p in zip(self.model.labels, probs, strict=True)}
         label = max(scores, key=lambda k: scores[k])
-        if label == "neither" and scores["neither"] < _UNSURE_NEITHER and profile.codes and \
+        drawn = bool(profile.codes) or any(r.polarity > 0 and r.signal in ("math", "build", "train")
+                                           for r in reading.readings)
+        if label == "neither" and scores["neither"] < _UNSURE_NEITHER and drawn and \
                 _neither_reason(profile, reading.readings) is None:
-            # "Not now" needs one of the sources' reasons to wait. Someone who already codes and gave
-            # none is, by the sources' own account, closer to a track: the likelier one, as a lean.
+            # "Not now" needs one of the sources' reasons to wait. Someone who gave none and already
+            # codes, or likes math, building on models or training them, is closer to a track: the
+            # likelier one, as a lean.
             label = max(("ai_engineer", "ml_engineer"), key=lambda k: scores[k])
         assessment = FitAssessment(label=label, scores=scores, profile=profile, readings=reading.readings,
                                    hints=reading.hints)
@@ -317,8 +320,9 @@ def explain(a: FitAssessment) -> str:
         head = f"Verdict, tentatively: **{LABEL_NAMES[a.label]}** ({others})."
     if confidence < max(a.scores.values()):
         # The track over a "neither" that had no reason behind it (see `FitAssessor.assess`).
-        head = (f"Verdict, leaning: **{LABEL_NAMES[a.label]}** ({others}). You already code and nothing you said is "
-                "one of my sources' reasons to wait, so I lean to the track; tell me what you enjoy to firm it up.")
+        head = (f"Verdict, leaning: **{LABEL_NAMES[a.label]}** ({others}). Nothing you said is one of my sources' "
+                "reasons to wait and something draws you to this track, so I lean to it; tell me what you enjoy to "
+                "firm it up.")
     lines = [f"{head} {reason(a)}"]
     if a.profile.codes is False and a.label != "ml_engineer" and "built on programming" not in lines[0]:
         lines[0] += " Both paths are built on programming, so for you that comes first."

@@ -28,4 +28,4 @@ def test_a_track_chosen_over_a_reasonless_neither_says_it_leans() -> None:
     reading = ClauseReading("backend dev here", "coding", 1, 0.9)
     profile = Profile(codes=True, quotes={"codes": "backend dev here"})
     text = explain(_assessment("ai_engineer", {"ai_engineer": 45.0, "ml_engineer": 1.0, "neither": 54.0}, profile, [reading]))
-    assert text.startswith("Verdict, leaning: **AI engineer**") and "nothing you said" in text
+    assert text.startswith("Verdict, leaning: **AI engineer**") and "Nothing you said" in text
