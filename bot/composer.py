@@ -72,7 +72,7 @@ _ROLE_CHOICE_Q = re.compile(r"\b(ai|ml|machine learning)\b[^?.]{0,25}\b(or|vs\.?
 
 
 def offers_a_choice_of_roles(question: str) -> bool:
-    """"AI eng or ML eng?" asks which, so an answer may not open with "yes" or "no"."""
+    """"AI or ML engineering?" asks which, so an answer may not open with "yes" or "no"."""
     return _ROLE_CHOICE_Q.search(question) is not None
 
 

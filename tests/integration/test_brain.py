@@ -487,5 +487,5 @@ def test_why_after_a_verdict_gives_its_grounds_in_the_persons_words(brain: Brain
 
 def test_a_choice_between_the_roles_mid_conversation_gets_a_verdict_not_a_yes_or_no(brain: Brain) -> None:
     ask(brain, "data analyst, 4 yrs of sql and dashboards, python for cleaning data, I like seeing people use my work")
-    reply = ask(brain, "so should i go ai eng or ml eng")
+    reply = ask(brain, "so which is it then, ai engineering or ml engineering?")
     assert reply.intent == "assess" and not reply.text.startswith(("No.", "Yes"))
