@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 
-from bot.career import CareerServices
-from bot.composer import short_item, source_of
+from bot.career import CareerServices, merge_drafts
+from bot.composer import recap_of, short_item, source_of
 from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
 from bot.fit import LABEL_NAMES
 from bot.fit.model import meaning, neither_reason, reason
@@ -78,6 +78,7 @@ _WHY_ONLY = re.compile(r"^\W*(?:(?:and|but|so|ok(?:ay)?|hm+)\W+)*(?:why|how come
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
+_FRESH_FLOOR = 0.45  # what a follow-up adds past a recap must be at least this close to it (composer's support floor)
 _UNSURE_SELF = 0.25  # below this the self-description check rules a message out, whatever it holds
 _SELF_SENTENCE = 0.5  # a first-person sentence the self-description model is this sure of is left out of the search
 _WHO_SAID = re.compile(r"^\W*(?:and |so |btw |ok )?(?:who|where)\b.{0,30}\b(?:said|say|says|saying|wrote|write|from|"
@@ -472,6 +473,17 @@ class Brain:
             leaning, leaning_relevance = self.services.answer(text, f"{text} ({state.topic})")
             if leaning.text and leaning_relevance >= relevance:
                 draft, relevance = leaning, leaning_relevance
+        if follow_up and _repeats(draft.text, state.last_answer):
+            # The same reply again answers nothing new ("why tho?", "which one then?"): its first point
+            # as a recap, then what the sources add that the last reply did not say.
+            recap = recap_of(draft, lambda sentences: self.services.closest(text, sentences))
+            fresh, _ = self.services.answer(text, personal or (f"{text} ({state.topic})" if state.topic else None),
+                                            said=state.last_answer)
+            if recap.text:
+                parts = [replace(recap, text=f"As I said: {recap.text}")]
+                if fresh.text and fresh.confidence >= _FRESH_FLOOR and not _repeats(fresh.text, state.last_answer):
+                    parts.append(fresh)
+                draft = merge_drafts(parts) if len(parts) > 1 else parts[0]
         # In a conversation already about these careers only a clearly unrelated message is refused.
         floor = 0.7 if state.in_scope else 1.0
         # Someone who has described themselves and now asks about their own case ("does my background
@@ -793,6 +805,12 @@ def _tell_me_more(profile: Profile) -> str:
         missing = ["what you enjoy in your work and what draws you to this field"]
     listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
     return f"_For a verdict on you, tell me a bit more: {listed}._"
+
+
+def _repeats(text: str, earlier: str) -> bool:
+    """Whether a draft says nothing the earlier reply did not (its sentences all appear there)."""
+    sentences = [x.strip() for x in re.split(r"\s*\[\d+\]\s*", text) if len(x.split()) >= 4]
+    return bool(sentences) and bool(earlier) and all(x in earlier for x in sentences)
 
 
 def _asks_something(text: str, asks: dict[str, float]) -> bool:

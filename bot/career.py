@@ -89,12 +89,14 @@ class CareerServices:
     def search(self, query: str, k: int = 5) -> list[Passage]:
         return self.retriever.search(query, k)
 
-    def answer(self, question: str, query: str | None = None) -> tuple[Draft, float]:
+    def answer(self, question: str, query: str | None = None, *, said: str = "") -> tuple[Draft, float]:
         """The answer draft for `question` (retrieving with `query` when given) and its relevance.
 
         Relevance is the best passage's similarity to the question: the brain calls a question
-        out of scope only when it is low, so scope follows the evidence, not a word list.
+        out of scope only when it is low, so scope follows the evidence, not a word list. `said` is
+        the bot's last reply: its card and its sentences are not given again.
         """
+        said_sentences = [x for x in re.split(r"(?<=[.!?])\s+|\s*\[\d+\]\s*", said) if len(x.split()) >= 4]
         parts = question_parts(question) if query is None else [(question, query)]
         drafts: list[Draft] = []
         relevance = 0.0
@@ -106,15 +108,17 @@ class CareerServices:
             card = self.cards.match(vector, self.card_threshold, sure=self.card_sure, sure_verdict=2.0 if offers_a_choice_of_roles(part) else self.card_verdict,
                                     articles={p.chunk.doc_id for p in passages},
                                     question=part, term_weight=self.retriever.term_weight) if self.cards is not None else None
+            if card is not None and said and card.card.answer[:80] in said:
+                card = None  # the same card again would repeat the last reply word for word
             drafts.append(compose_answer(part, passages, vector=vector, units=self.retriever.units, card=card,
                                          card_passage=self._article_passage(card.card.article, passages)
                                          if card else None, page_url=self.page_url,
-                                         term_weight=self.retriever.term_weight))
+                                         term_weight=self.retriever.term_weight, said=said_sentences))
             if not drafts[-1].text and passages:
                 # The closest passages were reading lists or tables: look further down for sentences.
                 drafts[-1] = compose_answer(part, self.retriever.search(search_text, 10, vector=vector)[len(passages):],
                                             vector=vector, units=self.retriever.units, page_url=self.page_url,
-                                            term_weight=self.retriever.term_weight)
+                                            term_weight=self.retriever.term_weight, said=said_sentences)
         if len(parts) > 1:
             # Scope is the message's as a whole: "dentist or pharmacist? which pays better?" borrows
             # relevance from its pay half only because that half was read alone.

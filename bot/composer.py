@@ -29,7 +29,8 @@ from knowledge.cards import CardMatch
 from knowledge.retriever import Passage
 from knowledge.text import tokenize
 
-__all__ = ["Draft", "answer_kind", "cite_sources", "compose_answer", "short_item", "source_of"]
+__all__ = ["Draft", "answer_kind", "cite_sources", "compose_answer", "offers_a_choice_of_roles", "recap_of", "short_item",
+           "source_of"]
 
 UnitsFn = Callable[[str], list[tuple[str, np.ndarray]]]
 TermWeight = Callable[[str], float]
@@ -48,6 +49,10 @@ _LIST_Q = re.compile(r"\b(what are|which are|list|name (the|all)|steps|challenge
 _YESNO_Q = re.compile(r"^\s*(is|are|do|does|can|could|should|will|would|am|did|has|have|must)\b", re.IGNORECASE)
 _PERSON_PRONOUN = re.compile(r"(?:she|he|her|his|they|their|them)\b", re.IGNORECASE)
 # "In that case, ..." / "This is why ..." lean on the sentence before them in the article.
+# "ML engineering, by contrast, ..." or "Even AI engineers use it when ..." lean on what came before too.
+_LEANS_EARLY = re.compile(r"^(?:\S+\s+){0,4}?(?:\S+,\s+)?(?:by contrast|in contrast|however|likewise|similarly|"
+                          r"(?:use|uses|need|needs|learn|learns|do|does|apply|applies|call|calls)\s+"
+                          r"(?:it|them|this|these|those))\b", re.IGNORECASE)
 _POINTS_AROUND = re.compile(r"\b(?:is|are|was|lies|sits) (?:often |usually )?(?:here|there|above|below)\b", re.IGNORECASE)
 _POINTS_BACK = re.compile(r"(?:in (?:that|this) case|that|this|these|those|such|it|then|so|thus|hence)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\$")
@@ -140,13 +145,14 @@ def short_item(item: str, *, at_comma: bool = False, max_words: int = 12) -> str
 def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.ndarray | None = None,
                    units: UnitsFn | None = None, card: CardMatch | None = None,
                    card_passage: Passage | None = None, page_url: str = "", max_words: int = 110,
-                   term_weight: TermWeight | None = None) -> Draft:
+                   term_weight: TermWeight | None = None, said: Sequence[str] = ()) -> Draft:
     """An answer-first body built only from `passages` (or `card`), and the sources it cites.
 
     With a card, the card's answer leads and the best passage sentence follows when it adds
     something the card does not say (a card is short; the passage may hold the detail asked for).
+    Sentences close to one of `said` (what the bot has just said) are left out.
     """
-    extracted = _extract(question, passages, vector, units, page_url, max_words, term_weight)
+    extracted = _extract(question, passages, vector, units, page_url, max_words, term_weight, said)
     if card is None or card_passage is None:
         return extracted
     sources = [source_of(card_passage, page_url=page_url)]
@@ -162,6 +168,17 @@ def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.nda
     return Draft(text, sources, card=card.card.id, confidence=card.similarity)
 
 
+def recap_of(draft: Draft, pick: Callable[[list[str]], int] | None = None) -> Draft:
+    """One sentence of the draft with its citation, for a short recap: the one `pick` chooses
+    (say, the closest to a follow-up question), else the first."""
+    cited = [(one.strip(), source) for sentence, source in _sentences(draft)
+             for one in re.findall(r".+?[.!?](?=\s|$)|.+$", sentence) if len(one.split()) >= 4]
+    if not cited:
+        return Draft("", [])
+    sentence, source = cited[pick([c[0] for c in cited]) if pick is not None else 0]
+    return Draft(f"{sentence} [1]", [source], card=draft.card)
+
+
 def _sentences(draft: Draft) -> list[tuple[str, Source]]:
     """The cited sentences of a draft with the source each one cites."""
     return [(m.group(1).strip(), draft.sources[int(m.group(2)) - 1])
@@ -169,7 +186,8 @@ def _sentences(draft: Draft) -> list[tuple[str, Source]]:
 
 
 def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | None, units: UnitsFn | None,
-             page_url: str, max_words: int, term_weight: TermWeight | None = None) -> Draft:
+             page_url: str, max_words: int, term_weight: TermWeight | None = None,
+             said: Sequence[str] = ()) -> Draft:
     """The passage sentences that answer `question`, best first, each with its source number."""
     if not passages:
         return Draft("", [])
@@ -192,6 +210,8 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
             if sentence is None:
                 continue
             found = True
+            if said and _similar(sentence, said, 0.8):
+                continue
             # A one-sentence chunk stores no separate sentence vector: its passage similarity is the sentence's.
             meaning = float(np.dot(vec, vector)) if vec is not None and vector is not None else (
                 passage.similarity if vector is not None and len(pairs) == 1 else 0.3)
@@ -201,7 +221,8 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
             if asked_total > 0:
                 shared = asked.keys() & _tokens(sentence)
                 score += _LEXICAL_WEIGHT * sum(asked[t] for t in shared) / asked_total
-            if _PERSON_PRONOUN.match(sentence) or _POINTS_BACK.match(sentence) or _POINTS_AROUND.search(sentence):
+            if _PERSON_PRONOUN.match(sentence) or _POINTS_BACK.match(sentence) or _POINTS_AROUND.search(sentence) or \
+                    _LEANS_EARLY.match(sentence):
                 score -= 0.1  # "Her main point: ..." or "In that case, ..." mean little outside their paragraph
             candidates.append((score, rank, position, sentence))
         if found:

@@ -135,7 +135,7 @@ _LEADING_ROLE = re.compile(
     r"^\W*(?:(?:hi|hey|hello|yo|so|ok)\W+)?(?P<role>(?:[a-z/+-]+ ){0,3}(?:designer|developer|dev|engineer|analyst|"
     r"nurse|teacher|student|accountant|manager|scientist|researcher|marketer|writer|consultant|sysadmin|"
     r"admin|pharmacist|lawyer|doctor|tester|architect|recruiter|librarian|technician|intern|freelancer))\s*"
-    r"(?:,|:|\(|-|\bhere\b|\bfor\b)", re.IGNORECASE)
+    r"(?:,|:|\(|-|\d|\bhere\b|\bfor\b)", re.IGNORECASE)
 _NOT_A_ROLE = re.compile(r"\b(bit|lot|little|total|complete|big|huge|fan|beginner|newbie|noob|way|fit|good|bad|kind|"
                          r"sort|people person|mom|dad|parent)\b", re.IGNORECASE)
 _CODING_ROLE = re.compile(

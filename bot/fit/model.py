@@ -300,6 +300,9 @@ def explain(a: FitAssessment) -> str:
                        if k != a.label)
     confidence = a.scores[a.label]
     hedge = "leaning" if confidence < 55 else "a clear fit" if confidence >= 80 else "a good fit"
+    if not a.readings and a.label == "neither" and neither_reason(a):
+        # A reason to wait read by pattern ("just the money") is the verdict's ground: say it, not "tell me more".
+        return f"Verdict: **{LABEL_NAMES[a.label]}**. {reason(a)}"
     if not a.readings:
         # The facts alone (a job, a number) say little about what someone enjoys: no percentages then,
         # since a calibrated 99% on nothing would still read as certainty. The facts are still shown, so

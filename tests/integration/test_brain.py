@@ -489,3 +489,9 @@ def test_a_choice_between_the_roles_mid_conversation_gets_a_verdict_not_a_yes_or
     ask(brain, "data analyst, 4 yrs of sql and dashboards, python for cleaning data, I like seeing people use my work")
     reply = ask(brain, "so which is it then, ai engineering or ml engineering?")
     assert reply.intent == "assess" and not reply.text.startswith(("No.", "Yes"))
+
+
+def test_a_follow_up_that_would_repeat_the_last_reply_recaps_it_and_adds_something(brain: Brain) -> None:
+    first = ask(brain, "what is the difference between an AI engineer and an ML engineer?")
+    again = ask(brain, "and why is that")
+    assert again.text.strip() != first.text.strip()

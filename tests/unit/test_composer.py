@@ -59,3 +59,21 @@ def test_a_list_run_into_its_lead_sentence_is_cut_at_the_first_item() -> None:
                            [0.9, 0.0, 0.0])]})
     draft = compose_answer("what first?", [_passage("a", "x")], vector=QUESTION, units=units)
     assert draft.text == "Build solid software skills before anything else. [1]"
+
+
+def test_a_sentence_that_contrasts_or_points_at_an_earlier_object_does_not_lead() -> None:
+    units = _units({"a": [("ML engineering, by contrast, often asks for an advanced degree and long training runs.",
+                           [0.9, 0.0, 0.0]),
+                          ("Even product teams use it when they read experiment results each week.", [0.88, 0.0, 0.0]),
+                          ("Statistics helps you judge whether an experiment really changed anything.", [0.86, 0.0, 0.0])]})
+    draft = compose_answer("why does statistics matter?", [_passage("a", "x")], vector=QUESTION, units=units)
+    assert draft.text.startswith("Statistics helps you judge")
+
+
+def test_a_recap_takes_the_sentence_the_caller_picks() -> None:
+    from bot.composer import Draft, recap_of
+    from bot.messages import Source
+
+    draft = Draft("First point about pay here. Second point about hours here. [1]", [Source("Article", "")])
+    assert recap_of(draft).text == "First point about pay here. [1]"
+    assert recap_of(draft, lambda sentences: 1).text == "Second point about hours here. [1]"

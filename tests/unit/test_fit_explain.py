@@ -29,3 +29,9 @@ def test_a_track_chosen_over_a_reasonless_neither_says_it_leans() -> None:
     profile = Profile(codes=True, quotes={"codes": "backend dev here"})
     text = explain(_assessment("ai_engineer", {"ai_engineer": 45.0, "ml_engineer": 1.0, "neither": 54.0}, profile, [reading]))
     assert text.startswith("Verdict, leaning: **AI engineer**") and "Nothing you said" in text
+
+
+def test_a_reason_to_wait_read_by_pattern_is_the_verdicts_ground() -> None:
+    profile = Profile(motives=("money",))
+    text = explain(_assessment("neither", {"ai_engineer": 1.0, "ml_engineer": 1.0, "neither": 98.0}, profile, []))
+    assert text.startswith("Verdict: **neither for now**") and "shortcut to a high salary" in text

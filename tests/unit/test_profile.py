@@ -50,6 +50,7 @@ def test_the_job_with_or_without_an_article(text: str, role: str | None) -> None
 
 @pytest.mark.parametrize(("text", "role"), [("ux/ui designer, figma all day", "ux/ui designer"),
                                             ("hey, android dev for 4 yrs", "android dev"),
+                                            ("frontend dev 3 yrs (react)", "frontend dev"),
                                             ("what does a designer do all day?", None)])
 def test_a_message_that_opens_with_a_job_title(text: str, role: str | None) -> None:
     assert read_profile(text).role == role
