@@ -78,6 +78,11 @@ _WHY_ONLY = re.compile(r"^\W*(?:(?:and|but|so|ok(?:ay)?|hm+)\W+)*(?:why|how come
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
+# What to search for a short follow-up asking for one side of the topic (`FitModel.facet`).
+# "reason" and "example" are read too, but searching them this way found less than the follow-up's own words.
+_FACET_SEARCH = {"downside": "the downsides, challenges and risks of {}", "upside": "the benefits and advantages of {}"}
+_SURE_FACET = 0.6
+_FACET_WORDS = 4  # content words; longer follow-ups carry their own subject
 _FRESH_FLOOR = 0.45  # what a follow-up adds past a recap must be at least this close to it (composer's support floor)
 _UNSURE_SELF = 0.25  # below this the self-description check rules a message out, whatever it holds
 _SELF_SENTENCE = 0.5  # a first-person sentence the self-description model is this sure of is left out of the search
@@ -466,7 +471,13 @@ class Brain:
         # Scope is judged on the message's own words: the role added to its search would lend any
         # message ("a good bread recipe (AI engineer)?") the relevance of the role.
         own_relevance = relevance if personal is None else self.services.relevance(text)
-        if follow_up and state.topic and not _NAMES_FIELD.search(text) and \
+        facet_query = self._facet_query(text, state) if follow_up and not _NAMES_FIELD.search(text) else None
+        if facet_query is not None:
+            # "what's the catch?" asks for one side of what came before: search that side of it.
+            faceted, faceted_relevance = self.services.answer(text, facet_query)
+            if faceted.text:
+                draft, relevance = faceted, max(relevance, faceted_relevance)
+        if facet_query is None and follow_up and state.topic and not _NAMES_FIELD.search(text) and \
                 (relevance < _OWN_TOPIC or (_POINTS_BACK.search(text) and len(tokenize(text)) <= _FEW_WORDS)):
             # "Is that expensive?" is about what came before: search it together with that.
             # A follow-up that names its own subject ("and the hours?") keeps its own results.
@@ -477,8 +488,8 @@ class Brain:
             # The same reply again answers nothing new ("why tho?", "which one then?"): its first point
             # as a recap, then what the sources add that the last reply did not say.
             recap = recap_of(draft, lambda sentences: self.services.closest(text, sentences))
-            fresh, _ = self.services.answer(text, personal or (f"{text} ({state.topic})" if state.topic else None),
-                                            said=state.last_answer)
+            fresh, _ = self.services.answer(text, facet_query or personal or (
+                f"{text} ({state.topic})" if state.topic else None), said=state.last_answer)
             if recap.text:
                 parts = [replace(recap, text=f"As I said: {recap.text}")]
                 if fresh.text and fresh.confidence >= _FRESH_FLOOR and not _repeats(fresh.text, state.last_answer):
@@ -496,6 +507,21 @@ class Brain:
             state.topic = text
         return self._remember_answer(inbound, text, draft.text, draft.sources, intent="question",
                                      data={"card": draft.card, "relevance": round(relevance, 3)})
+
+    def _facet_query(self, text: str, state: ConversationState) -> str | None:
+        """The search for a short follow-up that asks for one side of the last topic, read by a learned head.
+
+        After a verdict or a plan the subject is the career itself; after an answer, the question it answered.
+        """
+        if not state.topic or len(tokenize(text)) > _FACET_WORDS:
+            return None
+        probs = self.services.follow_up_facet(text)
+        facet = max(probs, key=probs.__getitem__) if probs else "other"
+        if facet not in _FACET_SEARCH or probs[facet] < _SURE_FACET:
+            return None
+        career = state.last_intent in ("assess", "plan") and state.subject in TRACK_NAMES
+        subject = f"a career as an {TRACK_NAMES[state.subject or '']}" if career else state.topic
+        return _FACET_SEARCH[facet].format(subject)
 
     def _question_part(self, text: str) -> str:
         """What a message asks, without the sentences that only state the writer's facts.

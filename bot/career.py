@@ -148,6 +148,10 @@ class CareerServices:
         """What a message asks for: "own_verdict", "plan" or "question", with probabilities (learned)."""
         return self.assessor.model.request_kind(self.retriever.embed(text, spelled=False)[0])
 
+    def follow_up_facet(self, text: str) -> dict[str, float]:
+        """Which side of the last topic a short follow-up asks about ("what's the downside?"), learned."""
+        return self.assessor.model.facet(self.retriever.embed(text, spelled=False)[0])
+
     def covers(self, text: str, similarity: float | None = None, *, margin: float = 0.0) -> bool:
         """Whether the knowledge base has evidence for `text`: a passage close in meaning or rare words in common.
 

@@ -68,6 +68,7 @@ class FitModel:
     reader: SignalReader
     describer: tuple[np.ndarray, float] | None = None
     requests: tuple[list[str], np.ndarray, np.ndarray] | None = None  # labels, coef, intercept
+    facets: tuple[list[str], np.ndarray, np.ndarray] | None = None  # the same, for what a short follow-up asks
     meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -82,6 +83,7 @@ class FitModel:
                               float(data["describer"]["intercept"])) if "describer" in data else None,
                    requests=(list(data["requests"]["labels"]), np.asarray(data["requests"]["coef"], dtype="float32"),
                              np.asarray(data["requests"]["intercept"], dtype="float32")) if "requests" in data else None,
+                   facets=_head(data["facets"]) if "facets" in data else None,
                    meta=data.get("meta", {}))
 
     def describes_self(self, vector: np.ndarray) -> float:
@@ -93,12 +95,12 @@ class FitModel:
 
     def request_kind(self, vector: np.ndarray) -> dict[str, float]:
         """What a message asks for ("own_verdict", "plan", "question") with probabilities; {} without a model."""
-        if self.requests is None:
-            return {}
-        labels, coef, intercept = self.requests
-        z = coef @ np.asarray(vector, dtype="float32").reshape(-1) + intercept
-        e = np.exp(z - z.max())
-        return {label: float(p) for label, p in zip(labels, e / e.sum(), strict=True)}
+        return _softmax_head(self.requests, vector)
+
+    def facet(self, vector: np.ndarray) -> dict[str, float]:
+        """Which side of the last topic a short follow-up asks about ("downside", "upside", "reason",
+        "example" or "other"), with probabilities; {} without a model."""
+        return _softmax_head(self.facets, vector)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         z = ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
@@ -217,6 +219,20 @@ class FitAssessor:
                                    hints=reading.hints)
         assessment.explanation = explain(assessment)
         return assessment
+
+
+def _head(data: dict[str, Any]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    return (list(data["labels"]), np.asarray(data["coef"], dtype="float32"),
+            np.asarray(data["intercept"], dtype="float32"))
+
+
+def _softmax_head(head: tuple[list[str], np.ndarray, np.ndarray] | None, vector: np.ndarray) -> dict[str, float]:
+    if head is None:
+        return {}
+    labels, coef, intercept = head
+    z = coef @ np.asarray(vector, dtype="float32").reshape(-1) + intercept
+    e = np.exp(z - z.max())
+    return {label: float(p) for label, p in zip(labels, e / e.sum(), strict=True)}
 
 
 # --- explanation -------------------------------------------------------------------------------

@@ -224,7 +224,9 @@ def train_requests(rows: list[dict[str, Any]], embed: Any) -> tuple[dict[str, An
 
     Wording alone misleads here ("does my degree help?" is a fact question in the first person;
     "so, which one?" asks for a verdict without saying so), so a model over the sentence vector
-    decides, trained on knowledge/fit/requests.jsonl.
+    decides, trained on knowledge/fit/requests.jsonl. The same kind of head reads which side of the
+    last topic a short follow-up asks about (knowledge/fit/facets.jsonl: downside, upside, reason,
+    example or other), which a search on its few words cannot tell.
     """
     from sklearn.model_selection import StratifiedKFold
 
@@ -284,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="answer cards: their phrasings are the questions the describer learns to tell apart")
     parser.add_argument("--requests", type=Path, default=_HERE / "requests.jsonl",
                         help="labelled follow-ups: own verdict, plan or question")
+    parser.add_argument("--facets", type=Path, default=_HERE / "facets.jsonl",
+                        help="labelled short follow-ups: downside, upside, reason, example or other")
     parser.add_argument("--out", type=Path, default=_HERE / "model.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -305,13 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     describer_weights, describer_metrics = train_describer(
         [r["text"] for r in rows], [a for c in cards for a in c.get("asks") or ()], embed)
     requests_weights, requests_metrics = train_requests(read_jsonl(args.requests), embed)
+    facets_weights, facets_metrics = train_requests(read_jsonl(args.facets), embed)
     meta = {"corpus": [p.name for p in corpora], "corpus_sha256": _digest(corpora), "requests": args.requests.name,
-            "requests_sha256": _digest([args.requests]), "clauses": args.clauses.name, "clause_test": args.clause_test.name, "trained_at": time.strftime("%Y-%m-%d"),
+            "requests_sha256": _digest([args.requests]), "facets": args.facets.name,
+            "facets_sha256": _digest([args.facets]), "clauses": args.clauses.name, "clause_test": args.clause_test.name, "trained_at": time.strftime("%Y-%m-%d"),
             "none_class": NONE}
     args.out.write_text(json.dumps({"meta": meta, "signals": reader_weights, "verdict": verdict_weights,
-                                    "describer": describer_weights, "requests": requests_weights}))
+                                    "describer": describer_weights, "requests": requests_weights,
+                                    "facets": facets_weights}))
     metrics = {"clause_reader": reader_metrics, "verdict": verdict_metrics, "describer": describer_metrics,
-               "requests": requests_metrics,
+               "requests": requests_metrics, "facets": facets_metrics,
                "seconds": round(time.perf_counter() - started, 1)}
     args.out.with_name("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics, indent=2))  # noqa: T201 - a training script reports on stdout

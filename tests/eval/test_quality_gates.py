@@ -96,6 +96,7 @@ def test_committed_model_was_trained_on_the_current_corpus(knowledge: Knowledge)
     meta = knowledge.services.assessor.model.meta
     assert meta["corpus_sha256"] == _digest([FIT / name for name in meta["corpus"]])
     assert meta["requests_sha256"] == _digest([FIT / meta["requests"]])
+    assert meta["facets_sha256"] == _digest([FIT / meta["facets"]])
 
 
 @pytest.mark.slow

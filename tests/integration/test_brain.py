@@ -495,3 +495,18 @@ def test_a_follow_up_that_would_repeat_the_last_reply_recaps_it_and_adds_somethi
     first = ask(brain, "what is the difference between an AI engineer and an ML engineer?")
     again = ask(brain, "and why is that")
     assert again.text.strip() != first.text.strip()
+
+
+def test_a_short_follow_up_asking_for_the_downside_gets_the_careers_challenges(brain: Brain) -> None:
+    """A learned head reads which side of the topic a few words ask for; after a verdict the topic is the career."""
+    first = ask(brain, "backend dev 6 years, python and go, never liked math, I like shipping features for users")
+    assert first.intent == "assess" and first.data["label"] == "ai_engineer"
+    reply = ask(brain, "any drawbacks?")
+    assert "Competition" in reply.text or "competition" in reply.text, reply.text
+
+
+def test_the_follow_up_facet_head_reads_downsides_upsides_and_the_rest(knowledge) -> None:  # noqa: ANN001
+    facet = knowledge.services.follow_up_facet
+    assert max(facet("cons?").items(), key=lambda kv: kv[1])[0] == "downside"
+    assert max(facet("and what's good about it").items(), key=lambda kv: kv[1])[0] == "upside"
+    assert max(facet("how many hours a week would that need").items(), key=lambda kv: kv[1])[0] == "other"
