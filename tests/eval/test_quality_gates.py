@@ -43,11 +43,11 @@ PERSONAS = ["personas_dev.jsonl", "personas_dev2.jsonl", "personas_dev3.jsonl", 
 ANSWER_GATES = {"answers_dev.jsonl": (0.9, 0), "answers_dev2.jsonl": (0.93, 0), "answers_dev3.jsonl": (0.82, 0),
                 "answers_dev4.jsonl": (0.84, 0), "answers_dev5.jsonl": (0.87, 0), "answers_dev6.jsonl": (0.85, 0),
                 "answers_dev7.jsonl": (0.76, 0), "answers_dev8.jsonl": (0.9, 1),
-                "answers_heldout8.jsonl": (0.82, 0)}
+                "answers_heldout8.jsonl": (0.81, 0)}
 REDIRECT_GATES: dict[str, float] = {}
 CONTEXT_GATES = {"conversations_dev.jsonl": 0.84, "conversations_dev2.jsonl": 0.83, "conversations_dev3.jsonl": 0.86,
                  "conversations_dev4.jsonl": 0.8, "conversations_dev5.jsonl": 0.66,
-                 "conversations_heldout5.jsonl": 0.7}
+                 "conversations_heldout5.jsonl": 0.72}
 _users = itertools.count()
 
 
