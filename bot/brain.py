@@ -30,7 +30,7 @@ from bot.priority import lower_current_thread_priority
 from bot.profile import PATTERN_FACTS, Profile, read_profile
 from bot.sanitize import MAX_CHARS, clean, defuse_links
 from bot.store.base import AnswerRecord, Store, Turn, UsageRecord
-from knowledge.text import tokenize
+from knowledge.text import spell_out, tokenize
 
 __all__ = ["Brain", "HELP_TEXT"]
 
@@ -78,6 +78,12 @@ _WHY_ONLY = re.compile(r"^\W*(?:(?:and|but|so|ok(?:ay)?|hm+)\W+)*(?:why|how come
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
+# A question about where the bot's own knowledge comes from, and what to search for it.
+_ABOUT_OUR_SOURCES = re.compile(
+    r"\b(?:your|this bot'?s|careerbot'?s)\b[^.?!]{0,25}\b(?:sources?|info(?:rmation)?|knowledge|references?|"
+    r"articles?)\b(?![^.?!]{0,15}\bmodels?\b)|\b(?:sources?|info(?:rmation)?|knowledge|articles?|references?)\b[^.?!]{0,25}"
+    r"\b(?:you|your|this bot|careerbot)\b[^.?!]{0,20}\b(?:use|using|used|rely|based|come|get|take|draw|cite)", re.I)
+_OUR_SOURCES_QUERY = "which source works is careerbot's advice based on"
 # What to search for a short follow-up asking for one side of the topic (`FitModel.facet`).
 # "reason" and "example" are read too, but searching them this way found less than the follow-up's own words.
 _FACET_SEARCH = {"downside": "the downsides, challenges and risks of {}", "upside": "the benefits and advantages of {}"}
@@ -359,6 +365,14 @@ class Brain:
         pointed = self._about_last_answer(inbound, text, state)
         if pointed is not None:
             return pointed
+        if _ABOUT_OUR_SOURCES.search(spell_out(text)):
+            # "what sources do you use?": about the bot, so its words ("sources", "use") must not be
+            # searched as a question about open-source models.
+            draft, _ = self.services.answer(text, _OUR_SOURCES_QUERY)
+            if draft.text:
+                state.topic = _OUR_SOURCES_QUERY
+                return self._remember_answer(inbound, text, draft.text, draft.sources, intent="question",
+                                             data={"card": draft.card, "pointed": "our-sources"})
         known_topic = state.in_scope or is_in_domain(text)
         earlier = state.in_scope  # before this message's own facts are read
         if intent is Intent.PLAN and not known_topic and not self.services.covers(text, margin=0.12):

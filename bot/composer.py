@@ -26,6 +26,7 @@ import numpy as np
 
 from bot.messages import Source
 from knowledge.cards import CardMatch
+from knowledge.chunking import split_sentences
 from knowledge.retriever import Passage
 from knowledge.text import tokenize
 
@@ -203,7 +204,7 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
         rank = len(useful)
         pairs = units(passage.chunk.chunk_id) if units is not None else []
         if not pairs:
-            pairs = [(u, None) for u in re.split(r"(?<=[.!?])\s+|\n+", passage.chunk.body)]
+            pairs = [(u, None) for u in split_sentences(passage.chunk.body)]
         found = False
         for position, (unit, vec) in enumerate(pairs):
             sentence = _readable(unit)

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from knowledge.documents import SourceDocument
 
-__all__ = ["CHUNKER_VERSION", "Chunk", "chunk_document"]
+__all__ = ["CHUNKER_VERSION", "Chunk", "chunk_document", "split_sentences"]
 
 CHUNKER_VERSION = "7"
 MAX_WORDS = 120
 TINY_WORDS = 20
 # A full stop after an abbreviation ("Reality vs. Hype", "e.g. GPT") ends no sentence.
 _NOT_ABBREVIATION = r"(?<!\bvs\.)(?<!\bVs\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bNo\.)"
+_ANY_SENTENCE_END = re.compile(r"(?<=[.!?])" + _NOT_ABBREVIATION + r"\s+")  # "careerbot does ..." too
 _SENTENCE_END = re.compile(r"(?<=[.!?])" + _NOT_ABBREVIATION + r"\s+(?=[A-Z0-9\"'(])")
 
 
@@ -40,6 +41,11 @@ class Chunk:
         """What gets embedded and keyword-indexed: title and heading path, then the body."""
         header = f"{self.title} — {self.heading}" if self.heading else self.title
         return f"{header}\n{self.body}"
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and lines of `text`, never cut after an abbreviation ("Reality vs. Hype")."""
+    return [s for line in text.split("\n") for s in _ANY_SENTENCE_END.split(line) if s.strip()]
 
 
 def _words(text: str) -> int:

@@ -40,13 +40,13 @@ PERSONAS = ["personas_dev.jsonl", "personas_dev2.jsonl", "personas_dev3.jsonl", 
 # Facts stated: the target is 0.9; measured (README) below it. These floors sit just under what
 # the method achieves today, so a regression fails while the gap to the target stays visible.
 # (facts stated, in-scope questions refused at most): held-out sets at their first run's level.
-ANSWER_GATES = {"answers_dev.jsonl": (0.9, 0), "answers_dev2.jsonl": (0.93, 0), "answers_dev3.jsonl": (0.82, 0),
+ANSWER_GATES = {"answers_dev.jsonl": (0.9, 0), "answers_dev2.jsonl": (0.93, 0), "answers_dev3.jsonl": (0.84, 0),
                 "answers_dev4.jsonl": (0.84, 0), "answers_dev5.jsonl": (0.87, 0), "answers_dev6.jsonl": (0.85, 0),
-                "answers_dev7.jsonl": (0.76, 0), "answers_dev8.jsonl": (0.9, 1),
+                "answers_dev7.jsonl": (0.76, 0), "answers_dev8.jsonl": (0.89, 1),
                 "answers_heldout8.jsonl": (0.81, 0)}
 REDIRECT_GATES: dict[str, float] = {}
 CONTEXT_GATES = {"conversations_dev.jsonl": 0.84, "conversations_dev2.jsonl": 0.83, "conversations_dev3.jsonl": 0.86,
-                 "conversations_dev4.jsonl": 0.8, "conversations_dev5.jsonl": 0.66,
+                 "conversations_dev4.jsonl": 0.8, "conversations_dev5.jsonl": 0.68,
                  "conversations_heldout5.jsonl": 0.72}
 _users = itertools.count()
 

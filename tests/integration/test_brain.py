@@ -510,3 +510,14 @@ def test_the_follow_up_facet_head_reads_downsides_upsides_and_the_rest(knowledge
     assert max(facet("cons?").items(), key=lambda kv: kv[1])[0] == "downside"
     assert max(facet("and what's good about it").items(), key=lambda kv: kv[1])[0] == "upside"
     assert max(facet("how many hours a week would that need").items(), key=lambda kv: kv[1])[0] == "other"
+
+
+@pytest.mark.parametrize("question", ["which sources do u rely on?", "where does your information come from"])
+def test_a_question_about_the_bots_own_sources_names_the_four_works(brain: Brain, question: str) -> None:
+    reply = ask(brain, question)
+    assert "Jean Lee" in reply.text and "Chip Huyen" in reply.text, reply.text
+
+
+def test_a_one_sentence_passage_is_not_cut_after_an_abbreviation(brain: Brain) -> None:
+    reply = ask(brain, "which articles is this based on")
+    assert "vs. [" not in reply.text
