@@ -2,12 +2,18 @@
 
 Messages arrive on a fixed schedule (open loop), as they do from a busy community, and go straight
 to `Brain.handle` as an adapter would send them; each one's latency runs from its scheduled arrival
-to its reply, so queueing delay counts. `concurrency` is the brain's worker count (answers in
-progress at once). Past capacity the brain's bounded queue answers "busy" at once: the bench
-counts those (`shed`) and reports the latency of the real answers, so overload shows as shed
-messages and bounded latency rather than a pile-up. The floor (one query embedding plus the hybrid
-search, measured alone) is reported beside it, with the ratio of the reply p50 to it. Questions are
-generated to be distinct, so the query-embedding cache does not flatter the result.
+to its reply, so queueing delay counts. `conversations` is how many people talk to the bot at once:
+message i comes from conversation i mod N, so each conversation sends rate/N messages a second and
+the brain answers each conversation's messages in order (at most N answers in progress). The brain
+is built as `careerbot run` builds it (`bot.serving.SERVING_BRAIN`: answer threads, admission bound,
+thread priority); `workers` overrides the thread count only. The per-person rate limit is lifted
+(rate/N a second is more than a person sends), so no reply is a cheap "slow down".
+
+Past capacity the brain's bounded queue answers "busy" at once: the bench counts those (`shed`) and
+reports the latency of the real answers, so overload shows as shed messages and bounded latency
+rather than a pile-up. The floor (one query embedding plus the hybrid search, measured alone) is
+reported beside it, with the ratio of the reply p50 to it. Questions are generated to be distinct,
+so the query-embedding cache does not flatter the result: each message's text is embedded once.
 """
 
 from __future__ import annotations
@@ -54,9 +60,18 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def run_bench(settings: Settings, *, messages: int = 2000, concurrency: int = 32, rate: float = 140.0) -> dict[str, Any]:
+def run_bench(settings: Settings, *, messages: int = 2000, conversations: int = 32, rate: float = 140.0,
+              workers: int | None = None) -> dict[str, Any]:
+    """Send `messages` distinct questions at `rate` a second from `conversations` people; see the module doc."""
     from bot.runtime import Knowledge, build_brain
+    from bot.serving import SERVING_BRAIN
     from bot.store import open_store
+
+    if conversations < 1:
+        raise ValueError("conversations must be at least 1")
+    options = dict(SERVING_BRAIN)
+    if workers is not None:
+        options["workers"] = workers
 
     started = time.perf_counter()
     knowledge = Knowledge.load(settings)
@@ -65,10 +80,12 @@ def run_bench(settings: Settings, *, messages: int = 2000, concurrency: int = 32
         bench_settings = replace(settings, data_dir=Path(tmp), database_url=f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         store = open_store(bench_settings.database_url)
         try:
-            brain = build_brain(bench_settings, knowledge, store, workers=concurrency)
+            brain = build_brain(bench_settings, knowledge, store, rate_limit=(messages + 1, 60.0), **options)
             floor = _floor(knowledge, bench_questions(200, seed=99))
-            latencies, wall = asyncio.run(_drive(brain, bench_questions(messages), rate))
-            shed = brain.shed
+            cpu_started = time.process_time()
+            latencies, wall = asyncio.run(_drive(brain, bench_questions(messages), rate, conversations))
+            cpu_seconds = time.process_time() - cpu_started
+            shed, capacity, peak = brain.shed, brain.capacity, brain.peak_admitted
             brain.close()
         finally:
             store.close()
@@ -76,10 +93,17 @@ def run_bench(settings: Settings, *, messages: int = 2000, concurrency: int = 32
     result = {
         "messages": messages,
         "target_rate": rate,
-        "concurrency": concurrency,
+        "conversations": conversations,
+        "concurrency": conversations,  # the CLI's --concurrency: conversations, not threads
+        "workers": options["workers"],
+        "thread_nice": options.get("thread_nice", 0),
+        "admission_capacity": capacity,
+        "peak_admitted": peak,
         "achieved_rate": round((messages - shed) / wall, 1),
         "answered": messages - shed,
         "shed": shed,
+        "cpu_cores_used": round(cpu_seconds / wall, 2),
+        "cpu_ms_per_message": round(cpu_seconds / messages * 1000, 2),
         "latency_ms": {p: round(_percentile(latencies, q) * 1000, 1) if latencies else None
                        for p, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))},
         "floor_ms": {"p50": round(statistics.median(floor) * 1000, 2), "p99": round(_percentile(floor, 99) * 1000, 2)},
@@ -91,10 +115,12 @@ def run_bench(settings: Settings, *, messages: int = 2000, concurrency: int = 32
                                     if lat["p50"] is not None and result["floor_ms"]["p50"] else None)
     result["summary"] = (
         f"{messages} messages at {rate:g}/s target: {result['answered']} answered ({result['achieved_rate']}/s), "
-        f"{shed} shed as busy; {concurrency} workers\n"
+        f"{shed} shed as busy; {conversations} conversations, {options['workers']} answer threads, "
+        f"at most {capacity} messages admitted (peak {peak})\n"
         f"reply latency ms: p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}\n"
         f"floor (embed + hybrid search, alone) ms: p50 {result['floor_ms']['p50']}  p99 {result['floor_ms']['p99']}; "
         f"reply p50 / floor p50 = {result['ratio_to_floor_p50']}\n"
+        f"CPU {result['cpu_cores_used']} cores ({result['cpu_ms_per_message']} ms a message); "
         f"max RSS {result['max_rss_mb']} MB; knowledge load {result['startup_seconds']} s"
     )
     return result
@@ -110,7 +136,7 @@ def _floor(knowledge: Any, questions: list[str]) -> list[float]:
     return times
 
 
-async def _drive(brain: Any, questions: list[str], rate: float) -> tuple[list[float], float]:
+async def _drive(brain: Any, questions: list[str], rate: float, conversations: int) -> tuple[list[float], float]:
     """Latencies of the answered messages ("busy" replies are counted by the brain, not timed here)."""
     latencies: list[float] = []
     start = time.perf_counter()
@@ -120,8 +146,7 @@ async def _drive(brain: Any, questions: list[str], rate: float) -> tuple[list[fl
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        # Many users, as in a real community: the per-user rate limit must not shape the result.
-        reply = await brain.handle(Inbound("bench", f"U{i % 500}", "C1", text, Kind.DM))
+        reply = await brain.handle(Inbound("bench", f"U{i % conversations}", "C1", text, Kind.DM))
         if reply.intent != "busy":
             latencies.append(time.perf_counter() - scheduled)
 

@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -29,7 +29,9 @@ from bot.plan import time_arithmetic
 from bot.priority import lower_current_thread_priority
 from bot.profile import PATTERN_FACTS, Profile, read_profile
 from bot.sanitize import MAX_CHARS, clean, defuse_links
+from bot.serving import SERVING_WORKERS
 from bot.store.base import AnswerRecord, Store, Turn, UsageRecord
+from bot.turns import ConversationTurns
 from knowledge.text import spell_out, tokenize
 
 __all__ = ["Brain", "HELP_TEXT"]
@@ -149,10 +151,18 @@ class Brain:
         quiz_press_limit: (presses, seconds) allowed per user for quiz buttons, on a counter of their
             own: a quiz is 15 presses and "Take it again" starts another 15, so on the message
             counter a quick person was stopped mid-quiz.
-        workers: threads that run the synchronous answer path.
-        max_waiting: answers allowed to wait for a free worker. Past that a message gets a short
-            "busy" reply at once: under overload the queue (and so every latency) stays bounded,
-            instead of growing until every answer is late.
+        workers: CPU threads that run the synchronous answer path. Not the number of conversations
+            served at once: answers are CPU work under one GIL, and on two cores more threads than
+            a few only queue on the GIL (docs/performance.md). The default is `SERVING_WORKERS`.
+        max_waiting: messages admitted beyond `workers` (waiting for a thread, for their
+            conversation's turn or for their query embedding). Past `workers + max_waiting`
+            a message gets a short "busy" reply at once: under overload the queue (and so every
+            latency) stays bounded, instead of growing until every answer is late.
+        prefetch: starts the query embedding of a message's text without a thread (the embedder's
+            `submit`): every admitted message joins the next embedding batch while it waits,
+            instead of only those that already hold a thread. The answer path then finds the
+            vector it needs in the embedder's cache; each message's text is embedded once either
+            way. None embeds in the answer thread, as before.
         observers: called with (inbound, reply, seconds) after every `handle`; one that raises is
             logged and skipped, it never costs the user the answer.
         thread_nice: how much the answer threads lower their OS scheduling priority (and that of
@@ -170,10 +180,11 @@ class Brain:
         secrets: Sequence[str] = (),
         rate_limit: tuple[int, float] = (30, 60.0),
         quiz_press_limit: tuple[int, float] = (120, 60.0),
-        workers: int = 32,
+        workers: int | None = None,
         max_waiting: int = 256,
         observers: Sequence[AnswerObserver] = (),
         thread_nice: int = 0,
+        prefetch: Callable[[str], Future[Any]] | None = None,
     ) -> None:
         self.services = services
         self.store = store
@@ -182,12 +193,16 @@ class Brain:
         self._secrets = tuple(s for s in secrets if s)
         self._rate_limit = rate_limit
         self._quiz_press_limit = quiz_press_limit
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brain",
+        self.workers = SERVING_WORKERS if workers is None else workers
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="brain",
                                             initializer=lower_current_thread_priority, initargs=(thread_nice,))
-        self._capacity = workers + max_waiting
+        self.capacity = self.workers + max_waiting  # messages admitted at once; past it, "busy"
         self._admitted = 0
+        self.peak_admitted = 0  # the most messages admitted at once (benchmarks report it)
         self.shed = 0  # messages answered "busy" because the queue was full (benchmarks report it)
         self._observers = tuple(observers)
+        self._prefetch = prefetch
+        self._turns = ConversationTurns()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -213,25 +228,49 @@ class Brain:
                 reply = await self._try_agent(inbound)
             if reply is None:
                 # Retrieval and embedding are CPU work: keep the event loop free for other users. The
-                # pool is wider than the core count on purpose: threads mostly wait for the embedding
-                # batcher, and more waiting queries make bigger, cheaper batches.
-                if self._admitted >= self._capacity and inbound.kind is not Kind.ACTION:
+                # pool is small on purpose (see `workers`); admitted messages wait for their query
+                # embedding here, without a thread, so they still make bigger, cheaper batches.
+                if self._admitted >= self.capacity and inbound.kind is not Kind.ACTION:
                     self.shed += 1
                     return Reply(text="I'm answering a lot of questions right now. Please ask again in a minute.",
                                  intent="busy", ephemeral=True)
                 self._admitted += 1
+                self.peak_admitted = max(self.peak_admitted, self._admitted)
                 try:
-                    reply = await loop.run_in_executor(self._executor, self.respond, inbound)
+                    embedding = self._start_embedding(inbound)
+                    if inbound.kind is Kind.ACTION:
+                        # A press (feedback, share, a quiz step) never waits behind a long answer.
+                        reply = await loop.run_in_executor(self._executor, self._respond_and_record, inbound)
+                    else:
+                        async with self._turns.turn(inbound.conversation_key):
+                            await _settled(embedding)
+                            reply = await loop.run_in_executor(self._executor, self._respond_and_record, inbound)
                 finally:
                     self._admitted -= 1
                 if reply.intent == "forget":
                     await self._forget_agent_memory(inbound.user_key)
-            await loop.run_in_executor(self._executor, self._record_usage, inbound, reply)
+            else:
+                await loop.run_in_executor(self._executor, self._record_usage, inbound, reply)
             return self._redact(reply)
         except Exception:
             _log.exception("failed to answer %s message %s", inbound.platform, inbound.message_id)
             return Reply(text="Sorry, something went wrong on my side while answering. Please try again in a "
                               "moment.", intent="error", ephemeral=True)
+
+    def _start_embedding(self, inbound: Inbound) -> Future[Any] | None:
+        """Queue the embedding the answer path will ask for first (the cleaned message text)."""
+        if self._prefetch is None or inbound.kind is Kind.ACTION:
+            return None
+        if inbound.kind is Kind.COMMAND and (inbound.command or "").lower().lstrip("/") != "career":
+            return None
+        text = clean(inbound.text).text
+        return self._prefetch(text) if text.strip() else None
+
+    def _respond_and_record(self, inbound: Inbound) -> Reply:
+        """`respond` and its usage row in one trip to a thread (each trip costs a GIL hand-over)."""
+        reply = self.respond(inbound)
+        self._record_usage(inbound, reply)
+        return reply
 
     def respond(self, inbound: Inbound) -> Reply:
         """The synchronous core of `handle` (the terminal and the benchmarks call it directly)."""
@@ -816,6 +855,16 @@ class Brain:
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")
         return reply if text == reply.text else _with(reply, text=text)
+
+
+async def _settled(future: Future[Any] | None) -> None:
+    """Wait for a prefetched embedding; its failure is left to the answer path, which retries it."""
+    if future is None:
+        return
+    try:
+        await asyncio.wrap_future(future)
+    except Exception:  # noqa: BLE001 - the answer path embeds again and reports its own failure
+        pass
 
 
 def _error_name(exc: BaseException) -> str:

@@ -18,12 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SERVING_BRAIN", "main"]
+from bot.serving import SERVING_BRAIN
 
-SERVING_BRAIN = {"workers": 8, "thread_nice": 10}
-"""Brain options for `careerbot run`: 8 answer threads (answers are CPU-bound on two cores; a
-wider pool only queues threads on the GIL ahead of the event loop) at a lower OS priority than
-the loop, so acks stay fast during a burst. Measured in docs/performance.md."""
+__all__ = ["SERVING_BRAIN", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,7 +93,11 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="latency/throughput benchmark of the brain (no LLM)")
     bench.add_argument("--messages", type=int, default=2000)
-    bench.add_argument("--concurrency", type=int, default=32)
+    bench.add_argument("--concurrency", type=int, default=32, metavar="N",
+                       help="concurrent conversations: messages come from N people, each answered in order "
+                            "(default 32)")
+    bench.add_argument("--workers", type=int, metavar="THREADS",
+                       help=f"answer threads (default: what `run` uses, {SERVING_BRAIN['workers']})")
     bench.add_argument("--rate", type=float, default=140.0, help="target arrival rate, messages per second")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quiet", action="store_true", help="no progress display")
@@ -193,9 +194,12 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
         from bot.progress import status
 
         expected = args.messages / args.rate if args.rate > 0 else 0
+        if args.concurrency < 1 or (args.workers is not None and args.workers < 1):
+            raise UsageError("bench: --concurrency and --workers must be at least 1")
         with status(f"bench: loading the model, then {args.messages} messages at {args.rate:g}/s "
                     f"(about {expected:.0f} s of sending)", quiet=args.quiet):
-            result = run_bench(settings, messages=args.messages, concurrency=args.concurrency, rate=args.rate)
+            result = run_bench(settings, messages=args.messages, conversations=args.concurrency, rate=args.rate,
+                               workers=args.workers)
         print(json.dumps(result, indent=2) if args.json else result["summary"])
         return 0
     if command == "quiz":

@@ -57,7 +57,12 @@ class Knowledge:
 
 def build_brain(settings: Settings, knowledge: Knowledge, store: Store, *,
                 observers: Sequence[AnswerObserver] = (), **options: Any) -> Brain:
-    """A brain on `store`, with the quiz and (when configured) the LLM agent; `observers` see every answer, `options` go to `Brain`."""
+    """A brain on `store`, with the quiz and (when configured) the LLM agent; `observers` see every answer, `options` go to `Brain`.
+
+    The brain starts each message's query embedding with the embedder's `submit` (when it has
+    one) so admitted messages batch without holding a thread; `prefetch=None` in `options` turns
+    that off.
+    """
     from bot.quiz.engine import QuizEngine
 
     quiz = QuizEngine.from_settings(store, settings)
@@ -66,6 +71,7 @@ def build_brain(settings: Settings, knowledge: Knowledge, store: Store, *,
         from bot.llm import build_agent  # optional: only with CAREERBOT_LLM set
 
         agent = build_agent(settings, knowledge.services, store, quiz)
+    options.setdefault("prefetch", getattr(knowledge.index.embeddings, "submit", None))
     return Brain(knowledge.services, store, quiz, agent=agent, secrets=settings.secrets, observers=observers, **options)
 
 

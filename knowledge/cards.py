@@ -56,7 +56,13 @@ class AnswerCards:
         self._owner: list[int] = [i for i, c in enumerate(cards) for _ in c.asks]
         texts = [a for c in cards for a in c.asks]
         self._vectors = _cached_vectors(texts, embed, cache) if texts else np.zeros((0, 384), "float32")
-        self._words = [frozenset(tokenize(" ".join(c.asks) + " " + c.answer)) for c in cards]
+        # Which cards use each word, so a question's rare words score every card in one pass over
+        # the question's words instead of a Python loop over all cards (it runs for every answer).
+        holders: dict[str, list[int]] = {}
+        for i, c in enumerate(cards):
+            for word in frozenset(tokenize(" ".join(c.asks) + " " + c.answer)):
+                holders.setdefault(word, []).append(i)
+        self._cards_with = {word: np.asarray(ids, dtype=np.int64) for word, ids in holders.items()}
 
     @classmethod
     def load(cls, path: Path, embed: Callable[[list[str]], list[list[float]]],
@@ -95,8 +101,12 @@ class AnswerCards:
             # Near-ties in meaning go to the card that shares the question's rare words ("both at once").
             asked = {t: term_weight(t) for t in set(tokenize(question))}
             total = sum(asked.values()) or 1.0
-            per_card = np.asarray([sum(w for t, w in asked.items() if t in words) / total for words in self._words],
-                                  dtype="float32")
+            shared = np.zeros(len(self.cards), dtype=np.float64)
+            for t, w in asked.items():  # the same float64 sums, in the same order, as a loop per card
+                holders = self._cards_with.get(t)
+                if holders is not None:
+                    shared[holders] += w
+            per_card = (shared / total).astype("float32")
             order = np.argsort(-(sims + _LEXICAL_TIEBREAK * per_card[self._owner]))
         for position in order:
             similarity = float(sims[position])

@@ -15,7 +15,7 @@ import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +41,18 @@ def default_model_cache(index_dir: Path) -> Path:
 class MiniLMEmbeddings:
     """Query and document embeddings; thread-safe, with an LRU cache for repeated queries.
 
-    Queries from concurrent requests are micro-batched: one forward pass over 8 short questions
-    costs little more than over one, so `workers` threads each take whatever queries are waiting
-    and embed them together. ONNX Runtime releases the GIL while it runs, and each run uses one
-    core (`intra_op_num_threads=1`), so the workers overlap instead of fighting over the cores.
+    Queries from concurrent requests are micro-batched: a forward pass over 8 short questions
+    costs about half as much per question as 8 passes over one, so `query_batchers` threads each
+    take whatever queries are waiting and embed them together. ONNX Runtime releases the GIL while
+    it runs, and each run uses one core (`intra_op_num_threads=1`). One batcher is the default:
+    on two cores the answer threads' Python (under the GIL) needs the other core, and a second
+    batcher splits the waiting queries into smaller, dearer batches (docs/performance.md).
+    `workers` threads embed document batches at index build, when nothing else runs.
     A batch that fails is retried one text at a time, so one bad input fails only its own caller.
     """
 
     def __init__(self, model_cache: Path, *, batch_size: int = 32, cache_size: int = 2048,
-                 workers: int = 2) -> None:
+                 workers: int = 2, query_batchers: int = 1) -> None:
         self._model_cache = model_cache
         self._session: Any = None
         self._tokenizer: Any = None
@@ -57,6 +60,7 @@ class MiniLMEmbeddings:
         self._pending: queue.SimpleQueue[tuple[str, Future[list[float]]]] = queue.SimpleQueue()
         self._workers_started: list[threading.Thread] = []
         self._workers = max(1, min(workers, os.cpu_count() or 1))
+        self._query_batchers = max(1, min(query_batchers, os.cpu_count() or 1))
         self._batch_size = batch_size
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._cache_size = cache_size
@@ -156,19 +160,28 @@ class MiniLMEmbeddings:
         return [known[t] for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
+        return self.submit(text).result()
+
+    def submit(self, text: str) -> Future[list[float]]:
+        """Queue `text` for the next query batch and return at once; the future holds its vector.
+
+        Lets a caller that is not a thread (the brain's event loop) start a message's embedding
+        without holding a thread while it waits, so every admitted message can join a batch.
+        """
+        future: Future[list[float]] = Future()
         cached = self._cached(text)
         if cached is not None:
-            return cached
-        future: Future[list[float]] = Future()
+            future.set_result(cached)
+            return future
         self._pending.put((text, future))
         self._ensure_worker()
-        return future.result()
+        return future
 
     def _ensure_worker(self) -> None:
         if not self._workers_started:
             with self._lock:
                 if not self._workers_started:
-                    for i in range(self._workers):
+                    for i in range(self._query_batchers):
                         worker = threading.Thread(target=self._batch_loop, name=f"embed-batcher-{i}", daemon=True)
                         worker.start()
                         self._workers_started.append(worker)
@@ -189,11 +202,15 @@ class MiniLMEmbeddings:
                 vectors = {text: self._one(text) for text in texts}
             for text, future in batch:
                 result = vectors[text]
-                if isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
+                if not isinstance(result, BaseException):
                     self._remember(text, result)
-                    future.set_result(result)
+                try:
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+                except InvalidStateError:
+                    pass  # its caller gave up (a cancelled task); the batcher must live on
 
     def _one(self, text: str) -> list[float] | BaseException:
         try:

@@ -46,7 +46,7 @@ class HybridRetriever:
         self._faiss = index.faiss
         self._bm25 = SparseBM25([tokenize(c.text) for c in self._chunks])
         self._fetch_k = min(fetch_k, len(self._chunks))
-        self._vector_to_chunk = index.vector_to_chunk
+        self._vector_to_chunk = np.asarray(index.vector_to_chunk, dtype=np.int64)
         self._fetch_vectors = min(self._faiss.ntotal, fetch_k * 4)
         self._dense_weight = dense_weight
         self._units = _chunk_units(index)
@@ -82,11 +82,13 @@ class HybridRetriever:
             return []
         qvec = self.embed(query) if vector is None else vector.reshape(1, -1).astype("float32")
         sims, ids = self._faiss.search(qvec, self._fetch_vectors)
-        similarity: dict[int, float] = {}
-        for i, s in zip(ids[0], sims[0], strict=True):
-            if i >= 0:  # a chunk scores as its best-matching vector: itself or one of its sentences
-                chunk = self._vector_to_chunk[int(i)]
-                similarity.setdefault(chunk, float(s))
+        # A chunk scores as its best-matching vector (itself or one of its sentences): the first
+        # time it appears in FAISS's best-first list. Done in numpy: it runs for every search.
+        found = ids[0] >= 0
+        chunks = self._vector_to_chunk[ids[0][found]]
+        _, first = np.unique(chunks, return_index=True)
+        first.sort()
+        similarity: dict[int, float] = dict(zip(chunks[first].tolist(), sims[0][found][first].tolist(), strict=True))
         dense = list(similarity.items())[: self._fetch_k]
         dense_rank = {i: r for r, (i, _) in enumerate(dense)}
 
