@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.career import CareerServices
 from bot.config import Settings
 from bot.fit import FitAssessor
 from bot.plan import LearningPlanner
+from bot.priority import lower_current_thread_priority
 from bot.store import Store, open_store
 from knowledge.cards import AnswerCards
 from knowledge.embeddings import MiniLMEmbeddings, default_model_cache
@@ -71,7 +73,11 @@ def build_brain(settings: Settings, knowledge: Knowledge, store: Store, *,
         from bot.llm import build_agent  # optional: only with CAREERBOT_LLM set
 
         agent = build_agent(settings, knowledge.services, store, quiz)
-    options.setdefault("prefetch", getattr(knowledge.index.embeddings, "submit", None))
+    embeddings = knowledge.index.embeddings
+    options.setdefault("prefetch", getattr(embeddings, "submit", None))
+    if options["prefetch"] is not None and hasattr(embeddings, "start_batchers"):
+        # Started here, not by the first `submit` on the event loop: at the answer threads' priority.
+        embeddings.start_batchers(partial(lower_current_thread_priority, options.get("thread_nice", 0)))
     return Brain(knowledge.services, store, quiz, agent=agent, secrets=settings.secrets, observers=observers, **options)
 
 

@@ -178,15 +178,27 @@ class MiniLMEmbeddings:
         return future
 
     def _ensure_worker(self) -> None:
+        self.start_batchers()
+
+    def start_batchers(self, initializer: Callable[[], object] | None = None) -> None:
+        """Start the query batcher threads now, each running `initializer` first; no-op once started.
+
+        Why: a thread inherits its OS priority from the thread that starts it, and the first
+        query may come from the event loop (`submit`); the serving brain starts them with its
+        answer threads' lowered priority instead, so the loop still runs first under a burst.
+        """
         if not self._workers_started:
             with self._lock:
                 if not self._workers_started:
                     for i in range(self._query_batchers):
-                        worker = threading.Thread(target=self._batch_loop, name=f"embed-batcher-{i}", daemon=True)
+                        worker = threading.Thread(target=self._batch_loop, args=(initializer,),
+                                                  name=f"embed-batcher-{i}", daemon=True)
                         worker.start()
                         self._workers_started.append(worker)
 
-    def _batch_loop(self) -> None:
+    def _batch_loop(self, initializer: Callable[[], object] | None = None) -> None:
+        if initializer is not None:
+            initializer()
         while True:
             batch = [self._pending.get()]
             while len(batch) < self._batch_size:

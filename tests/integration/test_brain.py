@@ -329,6 +329,47 @@ async def test_past_capacity_messages_get_a_busy_reply_at_once_not_a_longer_queu
         brain.close()
 
 
+async def test_conversations_in_hand_are_bounded_by_admission_not_by_answer_threads(
+        settings, knowledge, store) -> None:
+    """Two answer threads, twelve people asking at once: all twelve are admitted and answered.
+
+    The thread count is CPU parallelism, not a cap on conversations: the messages beyond the
+    threads wait (for their embedding, then a thread) inside the admission bound, not as "busy".
+    """
+    from bot.runtime import build_brain
+
+    brain = build_brain(settings, knowledge, store, workers=2, max_waiting=10)
+    try:
+        assert brain.workers == 2 and brain.capacity == 12
+        replies = await asyncio.gather(*(
+            brain.handle(Inbound("test", f"U{i}", "C1", f"What does an AI engineer do, asks person {i}?", Kind.DM))
+            for i in range(12)))
+        assert [r.intent for r in replies] == ["question"] * 12 and brain.shed == 0
+        assert brain.peak_admitted == 12  # all in hand at once, on two threads
+        assert len(brain._executor._threads) <= 2  # noqa: SLF001 - the pool never grew past its threads
+        one_more = await asyncio.gather(*(
+            brain.handle(Inbound("test", f"V{i}", "C1", f"What does an ML engineer do, asks person {i}?", Kind.DM))
+            for i in range(13)))
+        assert sum(r.intent == "busy" for r in one_more) == 1 and brain.shed == 1  # the 13th is past the bound
+    finally:
+        brain.close()
+
+
+async def test_one_conversations_messages_are_answered_in_the_order_they_came(settings, knowledge, store) -> None:
+    """Sent at once from one person, three questions are answered one after another, in order."""
+    from bot.runtime import build_brain
+
+    brain = build_brain(settings, knowledge, store, workers=4)
+    questions = ["What does an AI engineer do?", "What does an ML engineer earn?", "Which tools do AI engineers use?"]
+    try:
+        replies = await asyncio.gather(*(brain.handle(Inbound("test", "U1", "C1", q, Kind.DM)) for q in questions))
+    finally:
+        brain.close()
+    assert all(r.intent == "question" for r in replies)
+    key = Inbound("test", "U1", "C1", questions[0], Kind.DM).conversation_key
+    assert [t.text for t in store.recent_turns(key, 10) if t.role == "user"] == questions
+
+
 def test_a_verdict_sets_the_role_later_questions_are_about(brain: Brain) -> None:
     """After an ML verdict, "what math should I focus on for that?" is about ML engineering's math."""
     first = ask(brain, "stats grad student, I love proofs and probability and I want to train models myself")

@@ -43,6 +43,18 @@ def test_onnx_vectors_equal_sentence_transformers(embeddings: MiniLMEmbeddings) 
         assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
+def test_submit_returns_at_once_and_a_cancelled_caller_does_not_stop_the_batcher(
+        embeddings: MiniLMEmbeddings) -> None:
+    """`submit` (the brain's event loop starts embeddings with it) gives the same vector as `embed_query`."""
+    fresh = MiniLMEmbeddings(embeddings.model_cache, query_batchers=1)
+    given_up = fresh.submit("a question whose asker went away")
+    given_up.cancel()  # as a cancelled asyncio task cancels its wrapped future
+    vector = fresh.submit("What does an AI engineer do?").result(timeout=120)
+    assert np.abs(np.array(vector) - np.array(embeddings.embed_query("What does an AI engineer do?"))).max() < 1e-6
+    assert fresh.submit("What does an AI engineer do?").done()  # now cached: no trip to the batcher
+    assert len(fresh.embed_query("and the batcher still answers")) == 384
+
+
 def test_one_bad_text_fails_only_itself_in_a_shared_batch(base_settings: Settings, embeddings: MiniLMEmbeddings) -> None:
     """A lone UTF-16 surrogate breaks the tokenizer; the 71 questions batched with it still get their vectors."""
     fresh = MiniLMEmbeddings(embeddings.model_cache, workers=1, batch_size=128)
