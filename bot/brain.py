@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from bot.career import CareerServices, merge_drafts
-from bot.composer import recap_of, short_item, source_of
+from bot.composer import Draft, recap_of, short_item, source_of
 from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
 from bot.fit import LABEL_NAMES
 from bot.fit.model import meaning, neither_reason, reason
@@ -77,6 +77,12 @@ _ROLE_CHOICE = re.compile(r"\b(ai|ml|machine learning)(?: eng\w*)?\s*(?:or|vs\.?
 # "why tho?" alone: after a verdict it asks for the verdict's grounds.
 _WHY_ONLY = re.compile(r"^\W*(?:(?:and|but|so|ok(?:ay)?|hm+)\W+)*(?:why|how come|on what basis|what makes you say that)"
                        r"(?:\W+(?:tho|though|so|is that|that|exactly|me|this one))*\W*$", re.I)
+# "what do you mean?", "explain that pls", "in simpler words?": the last answer, said another way.
+_ELABORATE = re.compile(
+    r"^\W*(?:(?:and|but|so|ok(?:ay)?|hm+|wait|sorry|sry)\W+)*(?:what do (?:you|u) mean|what did (?:you|u) mean|"
+    r"meaning|explain(?: that| this| it)?(?: more| better| again)?|(?:can|could) (?:you|u) (?:elaborate|explain)"
+    r"(?: that| this| it)?|elaborate|in (?:simpler|plain|other) (?:words|terms)|i don'?t (?:get|understand)"
+    r"(?: it| that| this)?|come again)(?:\W+(?:by that|by this|with that|please|pls|plz|exactly|more))*\W*$", re.I)
 _ASKS_DURATION = re.compile(r"\b(how (long|many (weeks|months))|timeline|how much time|when (could|can|will) i)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it|those|these|they|them|instead|then)\b", re.I)
 _OWN_TOPIC = 0.3
@@ -399,8 +405,13 @@ class Brain:
         if intent is Intent.QUIZ:
             return Reply(text="The fit quiz asks short questions about situations you'd enjoy or avoid. "
                               "Type `/quiz` to start it (or `careerbot quiz` in a terminal).", intent=intent.value)
-        if state.last_intent == "assess" and state.verdict and _WHY_ONLY.match(text):
+        if state.last_intent == "assess" and state.verdict and (_WHY_ONLY.match(text) or _ELABORATE.match(text)):
             return self._why_verdict(inbound, text, state)
+        if state.last_intent == "question" and state.in_scope and state.last_answer and _ELABORATE.match(text):
+            # (A bare "why?" is left to the search: restating the point found fewer of the reasons.)
+            elaborated = self._elaborate(inbound, text, state)
+            if elaborated is not None:
+                return elaborated
         pointed = self._about_last_answer(inbound, text, state)
         if pointed is not None:
             return pointed
@@ -463,6 +474,21 @@ class Brain:
             # "where does that leave me, job-hunt wise?" wants the fact and what it means for them.
             reply = _with(reply, text=f"{self._verdict_reminder(state)}\n\n{reply.text}")
         return reply
+
+    def _elaborate(self, inbound: Inbound, text: str, state: ConversationState) -> Reply | None:
+        """"What do you mean?" after an answer: its main point again, then what the sources say around it."""
+        sources = [Source(title=s["title"], url=s.get("url", ""), author=s.get("author", "")) for s in state.last_sources]
+        point = recap_of(Draft(state.last_answer, sources))
+        if not point.text:
+            return None
+        sentence = re.sub(r"\s*\[\d+\]\s*$", "", point.text)
+        more, _ = self.services.answer(sentence, sentence, said=state.last_answer)
+        parts = [replace(point, text=f"What I meant: {point.text}")]
+        if more.text and more.confidence >= _FRESH_FLOOR:
+            parts.append(more)
+        draft = merge_drafts(parts) if len(parts) > 1 else parts[0]
+        return self._remember_answer(inbound, text, draft.text, draft.sources, intent="question",
+                                     data={"pointed": "elaborate"})
 
     def _why_verdict(self, inbound: Inbound, text: str, state: ConversationState) -> Reply:
         """"Why?" right after a verdict asks for its grounds: the reason, and their own words behind it."""

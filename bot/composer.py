@@ -169,6 +169,9 @@ def compose_answer(question: str, passages: Sequence[Passage], *, vector: np.nda
     return Draft(text, sources, card=card.card.id, confidence=card.similarity)
 
 
+_RECAP_LEAD = re.compile(r"^(?:(?:As I said|What I meant):\s*)+")
+
+
 def recap_of(draft: Draft, pick: Callable[[list[str]], int] | None = None) -> Draft:
     """One sentence of the draft with its citation, for a short recap: the one `pick` chooses
     (say, the closest to a follow-up question), else the first."""
@@ -177,6 +180,7 @@ def recap_of(draft: Draft, pick: Callable[[list[str]], int] | None = None) -> Dr
     if not cited:
         return Draft("", [])
     sentence, source = cited[pick([c[0] for c in cited]) if pick is not None else 0]
+    sentence = _RECAP_LEAD.sub("", sentence)  # a recap of a recap restates the point, not the lead-in
     return Draft(f"{sentence} [1]", [source], card=draft.card)
 
 
@@ -211,7 +215,7 @@ def _extract(question: str, passages: Sequence[Passage], vector: np.ndarray | No
             if sentence is None:
                 continue
             found = True
-            if said and _similar(sentence, said, 0.8):
+            if said and _similar(sentence, said, 0.6):
                 continue
             # A one-sentence chunk stores no separate sentence vector: its passage similarity is the sentence's.
             meaning = float(np.dot(vec, vector)) if vec is not None and vector is not None else (

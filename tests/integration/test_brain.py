@@ -562,3 +562,12 @@ def test_a_question_about_the_bots_own_sources_names_the_four_works(brain: Brain
 def test_a_one_sentence_passage_is_not_cut_after_an_abbreviation(brain: Brain) -> None:
     reply = ask(brain, "which articles is this based on")
     assert "vs. [" not in reply.text
+
+
+def test_what_do_you_mean_after_an_answer_restates_its_point_and_adds_context(brain: Brain) -> None:
+    first = ask(brain, "what does a production grade AI system need beyond a demo?")
+    assert first.intent == "question"
+    meant = ask(brain, "sorry what do u mean")
+    assert meant.data.get("pointed") == "elaborate" and meant.text.startswith("What I meant: ")
+    again = ask(brain, "explain that more pls")
+    assert again.text.count("What I meant:") == 1  # a recap of a recap keeps one lead-in
