@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from bot.career import CareerServices, merge_drafts
-from bot.composer import Draft, recap_of, short_item, source_of
+from bot.composer import Draft, recap_of, short_item, source_of, takes_yes_or_no
 from bot.conversation import TRACK_NAMES, ConversationState, is_follow_up, named_track
 from bot.fit import LABEL_NAMES
 from bot.fit.model import meaning, neither_reason, reason
@@ -550,6 +550,12 @@ class Brain:
         # Scope is judged on the message's own words: the role added to its search would lend any
         # message ("a good bread recipe (AI engineer)?") the relevance of the role.
         own_relevance = relevance if personal is None else self.services.relevance(text)
+        if personal is not None and own_relevance < _OWN_TOPIC and draft.card and not takes_yes_or_no(text):
+            # "hmm why?" with the role added matches the role's yes/no cards, not the question: a
+            # "No." opening would answer something nobody asked.
+            plain, plain_relevance = self.services.answer(text, personal, yes_no=False)
+            if plain.text and plain.card != draft.card:
+                draft, relevance = plain, plain_relevance
         facet_query = self._facet_query(text, state) if follow_up and not _NAMES_FIELD.search(text) else None
         if facet_query is not None:
             # "what's the catch?" asks for one side of what came before: search that side of it.
@@ -566,9 +572,12 @@ class Brain:
         if follow_up and _repeats(draft.text, state.last_answer):
             # The same reply again answers nothing new ("why tho?", "which one then?"): its first point
             # as a recap, then what the sources add that the last reply did not say.
-            recap = recap_of(draft, lambda sentences: self.services.closest(text, sentences))
+            said = [Source(title=x["title"], url=x.get("url", ""), author=x.get("author", "")) for x in state.last_sources]
+            # The sentence closest to what they asked, when they asked something; else the reply's lead.
+            pick = (lambda sentences: self.services.closest(text, sentences)) if len(tokenize(text)) >= 2 else None
+            recap = recap_of(Draft(state.last_answer, said), pick)
             fresh, _ = self.services.answer(text, facet_query or personal or (
-                f"{text} ({state.topic})" if state.topic else None), said=state.last_answer)
+                f"{text} ({state.topic})" if state.topic else None), said=f"{state.last_answer} {draft.text}")
             if recap.text:
                 parts = [replace(recap, text=f"As I said: {recap.text}")]
                 if fresh.text and fresh.confidence >= _FRESH_FLOOR and not _repeats(fresh.text, state.last_answer):
@@ -923,9 +932,12 @@ def _tell_me_more(profile: Profile) -> str:
 
 
 def _repeats(text: str, earlier: str) -> bool:
-    """Whether a draft says nothing the earlier reply did not (its sentences all appear there)."""
+    """Whether a draft mostly says again what the earlier reply said: its lead and at least half of
+    its cited passages appear there word for word."""
     sentences = [x.strip() for x in re.split(r"\s*\[\d+\]\s*", text) if len(x.split()) >= 4]
-    return bool(sentences) and bool(earlier) and all(x in earlier for x in sentences)
+    if not sentences or not earlier or sentences[0] not in earlier:
+        return False
+    return sum(x in earlier for x in sentences) * 2 >= len(sentences)
 
 
 def _asks_something(text: str, asks: dict[str, float]) -> bool:

@@ -89,12 +89,14 @@ class CareerServices:
     def search(self, query: str, k: int = 5) -> list[Passage]:
         return self.retriever.search(query, k)
 
-    def answer(self, question: str, query: str | None = None, *, said: str = "") -> tuple[Draft, float]:
+    def answer(self, question: str, query: str | None = None, *, said: str = "",
+               yes_no: bool = True) -> tuple[Draft, float]:
         """The answer draft for `question` (retrieving with `query` when given) and its relevance.
 
         Relevance is the best passage's similarity to the question: the brain calls a question
         out of scope only when it is low, so scope follows the evidence, not a word list. `said` is
-        the bot's last reply: its card and its sentences are not given again.
+        the bot's last reply: its card and its sentences are not given again. `yes_no=False` leaves
+        out the cards that open with "yes" or "no".
         """
         said_sentences = [x for x in re.split(r"(?<=[.!?])\s+|\s*\[\d+\]\s*", said) if len(x.split()) >= 4]
         parts = question_parts(question) if query is None else [(question, query)]
@@ -105,7 +107,7 @@ class CareerServices:
             passages = self.retriever.search(search_text, 5, vector=vector)
             if passages:
                 relevance = max(relevance, passages[0].similarity)
-            card = self.cards.match(vector, self.card_threshold, sure=self.card_sure, sure_verdict=2.0 if offers_a_choice_of_roles(part) else self.card_verdict,
+            card = self.cards.match(vector, self.card_threshold, sure=self.card_sure, sure_verdict=2.0 if not yes_no or offers_a_choice_of_roles(part) else self.card_verdict,
                                     articles={p.chunk.doc_id for p in passages},
                                     question=part, term_weight=self.retriever.term_weight) if self.cards is not None else None
             if card is not None and said and card.card.answer[:80] in said:

@@ -31,7 +31,7 @@ from knowledge.retriever import Passage
 from knowledge.text import tokenize
 
 __all__ = ["Draft", "answer_kind", "cite_sources", "compose_answer", "offers_a_choice_of_roles", "recap_of", "short_item",
-           "source_of"]
+           "source_of", "takes_yes_or_no"]
 
 UnitsFn = Callable[[str], list[tuple[str, np.ndarray]]]
 TermWeight = Callable[[str], float]
@@ -75,6 +75,15 @@ class Draft:
 
 _ROLE_CHOICE_Q = re.compile(r"\b(ai|ml|machine learning)\b[^?.]{0,25}\b(or|vs\.?|versus)\s+(an? )?"
                             r"(ai|ml|machine learning)\b", re.IGNORECASE)
+
+
+_WH_QUESTION = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|hm+|well|then|btw)\W+)*(?:what|which|how|why|who|when|where)\b",
+                          re.IGNORECASE)
+
+
+def takes_yes_or_no(question: str) -> bool:
+    """Whether "yes" or "no" can open the answer: not to "why/what/how..." nor to "AI or ML?"."""
+    return not (_WH_QUESTION.search(question) or offers_a_choice_of_roles(question))
 
 
 def offers_a_choice_of_roles(question: str) -> bool:

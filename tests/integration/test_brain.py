@@ -571,3 +571,11 @@ def test_what_do_you_mean_after_an_answer_restates_its_point_and_adds_context(br
     assert meant.data.get("pointed") == "elaborate" and meant.text.startswith("What I meant: ")
     again = ask(brain, "explain that more pls")
     assert again.text.count("What I meant:") == 1  # a recap of a recap keeps one lead-in
+
+
+def test_a_vague_follow_up_with_a_role_in_play_gets_no_yes_or_no_card_and_no_repeat(brain: Brain) -> None:
+    ask(brain, "stats masters student, i love probability and proofs, coding is ok, i want to train models myself")
+    answer = ask(brain, "what does the job look like day to day")
+    reply = ask(brain, "hmm why")
+    body = reply.text.split("_\n\n", 1)[-1]  # past the one-line verdict reminder, if any
+    assert not body.startswith(("No.", "Yes")) and body.strip() != answer.text.strip()

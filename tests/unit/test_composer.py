@@ -77,3 +77,10 @@ def test_a_recap_takes_the_sentence_the_caller_picks() -> None:
     draft = Draft("First point about pay here. Second point about hours here. [1]", [Source("Article", "")])
     assert recap_of(draft).text == "First point about pay here. [1]"
     assert recap_of(draft, lambda sentences: 1).text == "Second point about hours here. [1]"
+
+
+def test_yes_or_no_never_opens_an_answer_to_a_wh_question_or_a_choice_of_roles() -> None:
+    from bot.composer import takes_yes_or_no
+
+    assert takes_yes_or_no("is ML engineering calmer?") and takes_yes_or_no("do I need a PhD")
+    assert not takes_yes_or_no("hmm why") and not takes_yes_or_no("so which is it, ai or ml engineering?")
