@@ -477,8 +477,7 @@ class Brain:
 
     def _elaborate(self, inbound: Inbound, text: str, state: ConversationState) -> Reply | None:
         """"What do you mean?" after an answer: its main point again, then what the sources say around it."""
-        sources = [Source(title=s["title"], url=s.get("url", ""), author=s.get("author", "")) for s in state.last_sources]
-        point = recap_of(Draft(state.last_answer, sources))
+        point = recap_of(_last_reply(state))
         if not point.text:
             return None
         sentence = re.sub(r"\s*\[\d+\]\s*$", "", point.text)
@@ -546,16 +545,16 @@ class Brain:
                 not _NAMES_FIELD.search(text):
             # "is it crowded on that side?" after an ML verdict is about ML engineering.
             personal = f"{text} ({TRACK_NAMES[state.subject]})"
-        draft, relevance = self.services.answer(text, personal)
         # Scope is judged on the message's own words: the role added to its search would lend any
         # message ("a good bread recipe (AI engineer)?") the relevance of the role.
-        own_relevance = relevance if personal is None else self.services.relevance(text)
-        if personal is not None and own_relevance < _OWN_TOPIC and draft.card and not takes_yes_or_no(text):
-            # "hmm why?" with the role added matches the role's yes/no cards, not the question: a
-            # "No." opening would answer something nobody asked.
-            plain, plain_relevance = self.services.answer(text, personal, yes_no=False)
-            if plain.text and plain.card != draft.card:
-                draft, relevance = plain, plain_relevance
+        own = None if personal is None else self.services.relevance(text)
+        # "hmm why?" with the role added matches the role's yes/no cards, not the question: a "No."
+        # opening would answer something nobody asked.
+        yes_no = own is None or own >= _OWN_TOPIC or takes_yes_or_no(text)
+        draft, relevance = self.services.answer(text, personal, yes_no=yes_no)
+        if not draft.text and not yes_no:
+            draft, relevance = self.services.answer(text, personal)
+        own_relevance = relevance if own is None else own
         facet_query = self._facet_query(text, state) if follow_up and not _NAMES_FIELD.search(text) else None
         if facet_query is not None:
             # "what's the catch?" asks for one side of what came before: search that side of it.
@@ -572,10 +571,9 @@ class Brain:
         if follow_up and _repeats(draft.text, state.last_answer):
             # The same reply again answers nothing new ("why tho?", "which one then?"): its first point
             # as a recap, then what the sources add that the last reply did not say.
-            said = [Source(title=x["title"], url=x.get("url", ""), author=x.get("author", "")) for x in state.last_sources]
             # The sentence closest to what they asked, when they asked something; else the reply's lead.
             pick = (lambda sentences: self.services.closest(text, sentences)) if len(tokenize(text)) >= 2 else None
-            recap = recap_of(Draft(state.last_answer, said), pick)
+            recap = recap_of(_last_reply(state), pick)
             fresh, _ = self.services.answer(text, facet_query or personal or (
                 f"{text} ({state.topic})" if state.topic else None), said=f"{state.last_answer} {draft.text}")
             if recap.text:
@@ -647,7 +645,7 @@ class Brain:
             named = [f"**{s['title']}**" + (f" ({s['author']})" if s.get("author") else "") for s in state.last_sources[:3]]
             body = "That came from " + "; ".join(named) + "." + (
                 " The links are in the sources below." if any(s.get("url") for s in state.last_sources) else "")
-            sources = [Source(title=s["title"], url=s.get("url", ""), author=s.get("author", "")) for s in state.last_sources]
+            sources = _last_reply(state).sources
             return self._remember_answer(inbound, text, body, sources, intent="question", data={"pointed": "sources"})
         items = state.last_list
         if not items or not points_in:
@@ -929,6 +927,12 @@ def _tell_me_more(profile: Profile) -> str:
         missing = ["what you enjoy in your work and what draws you to this field"]
     listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
     return f"_For a verdict on you, tell me a bit more: {listed}._"
+
+
+def _last_reply(state: ConversationState) -> Draft:
+    """The bot's last reply in this conversation with the sources its [n] markers point to."""
+    return Draft(state.last_answer, [Source(title=x["title"], url=x.get("url", ""), author=x.get("author", ""))
+                                     for x in state.last_sources])
 
 
 def _repeats(text: str, earlier: str) -> bool:

@@ -107,7 +107,9 @@ class CareerServices:
             passages = self.retriever.search(search_text, 5, vector=vector)
             if passages:
                 relevance = max(relevance, passages[0].similarity)
-            card = self.cards.match(vector, self.card_threshold, sure=self.card_sure, sure_verdict=2.0 if not yes_no or offers_a_choice_of_roles(part) else self.card_verdict,
+            # Above 1.0 no card can reach it: no yes/no opening where it was ruled out or a choice is asked.
+            verdict_floor = 2.0 if not yes_no or offers_a_choice_of_roles(part) else self.card_verdict
+            card = self.cards.match(vector, self.card_threshold, sure=self.card_sure, sure_verdict=verdict_floor,
                                     articles={p.chunk.doc_id for p in passages},
                                     question=part, term_weight=self.retriever.term_weight) if self.cards is not None else None
             if card is not None and said and card.card.answer[:80] in said:

@@ -174,11 +174,8 @@ class MiniLMEmbeddings:
             future.set_result(cached)
             return future
         self._pending.put((text, future))
-        self._ensure_worker()
-        return future
-
-    def _ensure_worker(self) -> None:
         self.start_batchers()
+        return future
 
     def start_batchers(self, initializer: Callable[[], object] | None = None) -> None:
         """Start the query batcher threads now, each running `initializer` first; no-op once started.

@@ -66,7 +66,7 @@ def test_one_bad_text_fails_only_itself_in_a_shared_batch(base_settings: Setting
         future: Future = Future()
         fresh._pending.put((text, future))
         futures.append(future)
-    fresh._ensure_worker()
+    fresh.start_batchers()
     results = {}
     for text, future in zip(texts, futures, strict=True):
         error = future.exception(timeout=120)
